@@ -1,0 +1,73 @@
+"""The `bnner-tui` command: a thin typer layer over `bnner_tui.core`.
+
+Start-up must stay well under a second, so this module and the command modules it
+registers import only typer, rich and light parts of core at top level; each command
+imports what it needs (datasets, torch, transformers...) inside its body.
+With no sub-command, the Textual app opens.
+"""
+
+from __future__ import annotations
+
+import sys
+import typer
+
+from bnner_tui.core import __version__
+from bnner_tui.core.errors import BnnerError
+
+app = typer.Typer(
+    name="bnner-tui",
+    help="A terminal workbench for Bengali named-entity recognition. Run with no command to open the app.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"bnner-tui {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    if ctx.invoked_subcommand is None:
+        from bnner_tui.tui.app import run_app
+
+        run_app()
+
+
+def _register_commands() -> None:
+    """Each command module adds its commands; kept in one place so the order of --help is stable."""
+    from bnner_tui.tui.cli import card, data, tag, train
+
+    for module in (data, train, tag, card):
+        module.register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Console-script entry: user errors become one sentence on stderr, never a traceback."""
+    from bnner_tui.tui.cli.errors import report_unexpected, report_user_error
+
+    try:
+        app()
+    except BnnerError as err:
+        report_user_error(err)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as err:  # noqa: BLE001 - the last guard before a traceback would reach the user
+        report_unexpected(err)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
