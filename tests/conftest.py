@@ -46,3 +46,71 @@ def _offline_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
+
+
+_TINY_TEXT = [
+    "ঢাকা বাংলাদেশের রাজধানী ।",
+    "রবীন্দ্রনাথ ঠাকুর কলকাতায় জন্মগ্রহণ করেন ।",
+    "বাংলাদেশ ক্রিকেট বোর্ড মিরপুরে অবস্থিত ।",
+    "শেখ হাসিনা , সিডনি ক্রিকেট গ্রাউন্ড , জাতীয় উদ্যান",
+    "Dhaka University and Google in London .",
+]
+
+
+def build_tiny_model(out_dir: Path, *, seed: int = 0, max_length: int = 128) -> Path:
+    """A real, tiny, random-init BERT token classifier with WikiANN's label names, saved like a run's model/.
+
+    Shared by tests that need *a* model folder (tagger, card, publish, TUI) without training one.
+    """
+    import torch
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    from transformers import BertConfig, BertForTokenClassification, PreTrainedTokenizerFast
+
+    from bnner_tui.core.labels import WIKIANN_LABELS
+
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False, clean_text=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=300, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], show_progress=False
+    )
+    tok.train_from_iterator(_TINY_TEXT, trainer=trainer)
+    from tokenizers import processors
+
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))],
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=max_length,
+    )
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=tok.get_vocab_size(),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=max_length,
+        num_labels=len(WIKIANN_LABELS),
+        id2label=dict(enumerate(WIKIANN_LABELS)),
+        label2id={label: i for i, label in enumerate(WIKIANN_LABELS)},
+    )
+    model = BertForTokenClassification(config)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir)
+    fast.save_pretrained(out_dir)
+    return out_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A saved tiny random-init BERT token classifier (see build_tiny_model)."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "model")
