@@ -9,6 +9,7 @@ With no sub-command, the Textual app opens.
 from __future__ import annotations
 
 import sys
+
 import typer
 
 from bnner_tui.core import __version__
@@ -34,7 +35,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     ctx: typer.Context,
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     if ctx.invoked_subcommand is None:
         from bnner_tui.tui.app import run_app
@@ -64,7 +67,7 @@ def main() -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as err:  # noqa: BLE001 - the last guard before a traceback would reach the user
+    except Exception as err:
         report_unexpected(err)
         sys.exit(1)
 
