@@ -1,0 +1,167 @@
+"""The Train screen and its live monitor, driven with Textual's Pilot.
+
+The monitor is fed only by a run's files, so these tests write a real events.jsonl with the
+real `EventWriter` (what the training process uses) and a real train.log, then watch the
+widgets pick them up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable, Log, ProgressBar, Static
+
+from bnner_tui.core.events import EventWriter
+from bnner_tui.tui.widgets.monitor import CurvePlot, RunMonitor
+from bnner_tui.tui.widgets.monitor.state import MonitorState
+
+PER_TYPE = {
+    "LOC": {"precision": 0.5, "recall": 0.4, "f1": 0.444, "support": 10},
+    "ORG": {"precision": 0.2, "recall": 0.1, "f1": 0.133, "support": 5},
+    "PER": {"precision": 0.7, "recall": 0.6, "f1": 0.646, "support": 8},
+}
+
+
+def _started(w: EventWriter, total: int = 100) -> None:
+    w.emit(
+        "started",
+        config={"data": "demo"},
+        model="offline small BERT: test",
+        device="cpu",
+        precision="fp32",
+        dataset_sizes={"train": 80, "validation": 20},
+        label_names=["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"],
+        total_steps=total,
+        nproc=1,
+    )
+
+
+def _step(w: EventWriter, step: int, total: int = 100) -> None:
+    w.emit(
+        "step",
+        step=step,
+        epoch=step / 10,
+        loss=2.0 / step,
+        learning_rate=1e-3 * (1 - step / total),
+        grad_norm=1.0,
+        samples_per_second=50.0 + step,
+        tokens_per_second=900.0,
+        gpu_memory_mb=None,
+        total_steps=total,
+    )
+
+
+class MonitorApp(App):
+    def compose(self) -> ComposeResult:
+        yield RunMonitor(id="monitor")
+
+
+def test_state_folds_a_burst_into_the_newest_values() -> None:
+    st = MonitorState()
+    events = [
+        {"type": "step", "time": 1000.0 + i, "step": i, "loss": 1.0, "learning_rate": 0.1, "total_steps": 50}
+        for i in range(1, 41)
+    ]
+    changed = st.apply(events)
+    assert st.step == 40 and st.total_steps == 50
+    assert len(st.loss) == 40
+    assert "progress" in changed and "curves" in changed
+    # 39 steps in 39 s since the first step event, 10 to go: 10 s.
+    assert abs(st.eta_seconds() - 10.0) < 1e-6
+
+
+def test_state_tolerates_nulls_and_unknown_events() -> None:
+    st = MonitorState()
+    st.apply(
+        [{"type": "step", "step": 3, "loss": None}, {"type": "future-kind", "x": 1}, {"type": "eval", "overall": None}]
+    )
+    assert st.step == 3 and st.loss == [] and st.events_seen == 3
+
+
+async def test_monitor_follows_a_growing_events_file(tmp_path: Path) -> None:
+    run = tmp_path / "run-a"
+    writer = EventWriter(run / "events.jsonl")
+    _started(writer)
+    (run / "train.log").write_text("loading data\nbuilding model\n", encoding="utf-8")
+    app = MonitorApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        mon = app.query_one(RunMonitor)
+        mon.attach(run)
+        await pilot.pause()
+        assert mon.state.status == "running"
+        assert "offline small BERT" in str(mon.query_one("#mon-header", Static).render())
+
+        for s in range(1, 31):
+            _step(writer, s)
+        writer.emit(
+            "eval",
+            step=30,
+            epoch=3.0,
+            split="validation",
+            loss=0.9,
+            overall={"precision": 0.5, "recall": 0.4, "f1": 0.45, "accuracy": 0.9},
+            per_type=PER_TYPE,
+        )
+        with open(run / "train.log", "a", encoding="utf-8") as fh:
+            fh.write("step 30 done\n")
+        updates_before = mon.updates
+        arrived = mon.poll()
+        await pilot.pause()
+        # The whole burst (30 steps + 1 eval) became ONE update.
+        assert arrived == 31
+        assert mon.updates == updates_before + 1
+        assert mon.state.step == 30
+        bar = mon.query_one("#mon-bar", ProgressBar)
+        assert bar.total == 100 and bar.progress == 30
+        stats = str(mon.query_one("#mon-stats", Static).render())
+        assert "step 30/100" in stats and "80.0 samples/s" in stats
+        table = mon.query_one("#mon-entities", DataTable)
+        assert table.row_count == 4
+        assert table.get_row("PER")[3] == "0.646"
+        assert [s.label for s in mon.query_one("#mon-f1", CurvePlot).series] == ["overall", "LOC", "ORG", "PER"]
+        assert len(mon.query_one("#mon-loss", CurvePlot).series[0].x) == 30
+        log_lines = list(mon.query_one("#mon-log", Log).lines)
+        assert log_lines[-1] == "step 30 done" and log_lines[0] == "loading data"
+
+        # A half-written line is not shown until it is complete.
+        with open(run / "events.jsonl", "a", encoding="utf-8") as fh:
+            fh.write('{"v":1,"seq":99,"type":"step","step":31')
+        assert mon.poll() == 0
+        with open(run / "events.jsonl", "a", encoding="utf-8") as fh:
+            fh.write(',"total_steps":100}\n')
+        assert mon.poll() == 1 and mon.state.step == 31
+        writer.close()
+        writer = EventWriter(run / "events.jsonl")
+        writer.emit("cancelled", step=31, checkpoint=str(run / "checkpoints" / "checkpoint-31"))
+        mon.poll()
+        await pilot.pause()
+        assert mon.state.status == "cancelled"
+        assert "cancelled" in str(mon.query_one("#mon-header", Static).render())
+    writer.close()
+
+
+async def test_monitor_timer_picks_up_events_without_explicit_polls(tmp_path: Path) -> None:
+    run = tmp_path / "run-b"
+    writer = EventWriter(run / "events.jsonl")
+    app = MonitorApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        mon = app.query_one(RunMonitor)
+        mon.attach(run)
+        _started(writer, total=10)
+        for s in range(1, 11):
+            _step(writer, s, total=10)
+        writer.emit(
+            "finished",
+            step=10,
+            best_f1=0.5,
+            model_dir=str(run / "model"),
+            metrics_path=str(run / "metrics.json"),
+            duration_s=12.0,
+        )
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if mon.state.status == "finished":
+                break
+        assert mon.state.status == "finished" and mon.state.step == 10
+    writer.close()
