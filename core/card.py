@@ -21,10 +21,14 @@ import re
 import shutil
 import struct
 import tempfile
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 
 from bnner_tui.core.errors import BnnerError
 
@@ -312,7 +316,7 @@ def widgets_from_dataset(run: RunInfo, k: int = 3) -> list[dict[str, str]]:
             if len(out) >= k or i > 5000:
                 break
         return out
-    except Exception:  # noqa: BLE001 - the widgets fall back to curated sentences, the card still renders
+    except Exception:  # the widgets fall back to curated sentences; the card still renders
         return []
 
 
@@ -341,30 +345,34 @@ Labels use the IOB2 scheme: `{{ labels_text }}`.
 - Use it to find person, organisation and location names in Bengali sentences, e.g. to pre-annotate
   text for human review or to index names in Bengali news and encyclopaedic text.
 - It knows only the entity types above; dates, numbers, products and events are not tagged.
-{% if data.kind == "wikiann" %}- Its training data is Wikipedia-derived silver data (see below): expect lower scores on news,
-  social media or conversational text than the numbers reported here.
-{% endif %}{% if from_scratch %}- **This model was trained from random initialisation for testing the pipeline; its predictions are
-  not meant to be used.**
+{% if data.kind == "wikiann" %}- Its training data is Wikipedia-derived silver data (see below): expect
+  lower scores on news, social media or conversational text than the numbers reported here.
+{% endif %}{% if from_scratch %}- **This model was trained from random initialisation to test the
+  pipeline; its predictions are not meant to be used.**
 {% endif %}- Feed NFC-normalised Unicode text; bnner-tui's tagger applies its normalisation policy (NFC, nukta
   letters ড় ঢ় য়, ZWJ/ZWNJ, danda) and maps the offsets back to your raw text.
 - Do not use it to make decisions about people without human review.
 
 ## Training data
 
-{% if data.kind == "wikiann" %}The model was trained on [WikiANN](https://huggingface.co/datasets/unimelb-nlp/wikiann) Bengali
-(`bn`; source: {{ data.display }}). WikiANN is **machine-generated silver data**: its labels were produced
-automatically from Wikipedia anchor links and cross-lingual knowledge-base links (Pan et al., 2017), not
-annotated by people, so it contains labelling errors. We used the balanced train/dev/test splits of Rahimi
-et al. (2019). **The licence of WikiANN is unknown**: check it yourself before any commercial use.
-{% elif data.kind == "demo" %}The model was trained on bnner-tui's **synthetic demo set**: a small set of sentences written to
-exercise the tool offline. It is not a benchmark and says nothing about real-world accuracy.
-{% elif data.kind == "hub" %}The model was trained on the Hub dataset [`{{ data.hub_id }}`](https://huggingface.co/datasets/{{ data.hub_id }}){% if data.config %} (config `{{ data.config }}`){% endif %}.
+{% if data.kind == "wikiann" %}The model was trained on
+[WikiANN](https://huggingface.co/datasets/unimelb-nlp/wikiann) Bengali (`bn`; source: {{ data.display }}).
+WikiANN is **machine-generated silver data**: its labels were produced automatically from Wikipedia
+anchor links and cross-lingual knowledge-base links (Pan et al., 2017), not annotated by people, so it
+contains labelling errors. We used the balanced train/dev/test splits of Rahimi et al. (2019).
+**The licence of WikiANN is unknown**: check it yourself before any commercial use.
+{% elif data.kind == "demo" %}The model was trained on bnner-tui's **synthetic demo set**: a small set of
+sentences written to exercise the tool offline. It is not a benchmark and says nothing about real-world accuracy.
+{% elif data.kind == "hub" %}The model was trained on the Hub dataset
+[`{{ data.hub_id }}`](https://huggingface.co/datasets/{{ data.hub_id }})
+{%- if data.config %} (config `{{ data.config }}`){% endif %}.
 {% else %}The model was trained on {{ data.display }} (data spec `{{ data.spec }}`).
 {% endif %}
 ## Training procedure
 
-Word labels were aligned to subword pieces with the `{{ strategy }}` strategy{% if strategy == "first" %}: only the first
-piece of each word carries the word's label, the other pieces are ignored by the loss (`-100`){% endif %}.
+Word labels were aligned to subword pieces with the `{{ strategy }}` strategy
+{%- if strategy == "first" %}: only the first piece of each word carries the word's label, the
+other pieces are ignored by the loss (`-100`){% endif %}.
 Evaluation is at the **word level** with seqeval ({{ scheme }}, strict entity spans): one prediction per
 word, taken from its first piece.
 
@@ -374,11 +382,12 @@ word, taken from its first piece.
 {% endfor %}
 ## Results
 
-{% for split in results %}### {{ split.name }} split (word-level{% if split.loss is not none %}, loss {{ "%.4f"|format(split.loss) }}{% endif %})
+{% for split in results %}### {{ split.name }} split (word-level
+{%- if split.loss is not none %}, loss {{ "%.4f"|format(split.loss) }}{% endif %})
 
 | | precision | recall | F1 | support |
 |---|---|---|---|---|
-| **overall** | {{ split.overall.precision }} | {{ split.overall.recall }} | {{ split.overall.f1 }} | {{ split.overall.support }} |
+{% set o = split.overall %}| **overall** | {{ o.precision }} | {{ o.recall }} | {{ o.f1 }} | {{ o.support }} |
 {% for t in split.per_type %}| {{ t.name }} | {{ t.precision }} | {{ t.recall }} | {{ t.f1 }} | {{ t.support }} |
 {% endfor %}{% if split.overall.accuracy %}
 Word accuracy: {{ split.overall.accuracy }}.
@@ -616,7 +625,7 @@ def merge_card(existing: str, fresh: str, *, license: str | None = None, widgets
     new_meta = y.load(new_yaml or "") or {}
     try:
         meta = y.load(old_yaml) if old_yaml is not None else None
-    except Exception as err:  # noqa: BLE001 - ruamel raises several error classes
+    except Exception as err:  # ruamel raises several error classes
         raise CardError(f"the existing card's YAML does not parse ({err}); fix it or move it away first.") from None
     if meta is None:
         from ruamel.yaml.comments import CommentedMap
@@ -791,7 +800,7 @@ def validate_card(text_or_path: str | Path, run: RunInfo | str | Path | dict[str
     else:
         text = str(text_or_path)
     problems: list[Problem] = []
-    yaml_text, body, _ = split_front_matter(text)
+    yaml_text, _body, _ = split_front_matter(text)
     if yaml_text is None:
         if text.lstrip().startswith("---"):
             return [Problem(1, "the YAML metadata block is never closed: add a line '---' after it")]
@@ -799,7 +808,7 @@ def validate_card(text_or_path: str | Path, run: RunInfo | str | Path | dict[str
     offset = 2  # ruamel counts from 0 inside the block, which starts on the file's line 2
     try:
         meta = _yaml().load(yaml_text)
-    except Exception as err:  # noqa: BLE001 - ruamel has several error classes; all carry a mark
+    except Exception as err:  # ruamel has several error classes; all carry a mark
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
         line = mark.line + offset if mark is not None else 1
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
@@ -815,7 +824,9 @@ def validate_card(text_or_path: str | Path, run: RunInfo | str | Path | dict[str
         codes = lang if isinstance(lang, list) else [lang]
         for i, code in enumerate(codes):
             if not _valid_language(code):
-                line = _line_of_item(lang, i, offset) if isinstance(lang, list) else _line_of_key(meta, "language", offset)
+                line = (
+                    _line_of_item(lang, i, offset) if isinstance(lang, list) else _line_of_key(meta, "language", offset)
+                )
                 problems.append(Problem(line, f"language '{code}' is not an ISO 639 code (Bengali is 'bn')"))
 
     lic = meta.get("license")
@@ -823,7 +834,7 @@ def validate_card(text_or_path: str | Path, run: RunInfo | str | Path | dict[str
         line = _line_of_key(meta, "license", offset)
         if not isinstance(lic, str) or lic not in HUB_LICENSES:
             problems.append(
-                Problem(line, f"license '{lic}' is not a Hub licence identifier (e.g. apache-2.0, mit, cc-by-4.0, other)")
+                Problem(line, f"license '{lic}' is not a Hub licence identifier (e.g. apache-2.0, mit, other)")
             )
         elif lic == "other" and not (meta.get("license_name") and meta.get("license_link")):
             problems.append(Problem(line, "license 'other' needs license_name and license_link"))
@@ -834,7 +845,10 @@ def validate_card(text_or_path: str | Path, run: RunInfo | str | Path | dict[str
     pt = meta.get("pipeline_tag")
     if pt not in (None, "") and pt != "token-classification":
         problems.append(
-            Problem(_line_of_key(meta, "pipeline_tag", offset), f"pipeline_tag is '{pt}'; an NER model is 'token-classification'")
+            Problem(
+                _line_of_key(meta, "pipeline_tag", offset),
+                f"pipeline_tag is '{pt}'; an NER model is 'token-classification'",
+            )
         )
 
     widget = meta.get("widget")
@@ -849,7 +863,8 @@ def validate_card(text_or_path: str | Path, run: RunInfo | str | Path | dict[str
                     continue
                 txt = item.get("text")
                 if not isinstance(txt, str) or not txt.strip():
-                    problems.append(Problem(_line_of_key(item, "text", offset), f"widget example {i + 1} has an empty text"))
+                    line = _line_of_key(item, "text", offset)
+                    problems.append(Problem(line, f"widget example {i + 1} has an empty text"))
 
     problems += _check_model_index(meta, offset, _run_metrics(run))
     problems.sort(key=lambda p: p.line)
@@ -890,7 +905,7 @@ def _check_model_index(meta: Any, offset: int, metrics: dict[str, Any] | None) -
                     continue
                 splits = metrics.get("splits") or {}
                 if split not in splits:
-                    problems.append(Problem(line, f"model-index reports split '{split}', which the run did not measure"))
+                    problems.append(Problem(line, f"model-index reports split '{split}', which the run never measured"))
                     continue
                 measured = ((splits[split] or {}).get("overall") or {}).get(str(mtype))
                 if measured is None:
