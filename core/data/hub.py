@@ -1,0 +1,102 @@
+"""Hugging Face Hub datasets through `datasets.load_dataset`, failing fast when the hub is out of reach.
+
+`datasets` alone spends ~30 s in retries before giving up offline. We first ask the hub
+endpoint one cheap question with a short deadline (run in a thread so even a slow DNS
+lookup cannot hold us past it); no answer means `HubUnavailableError` in a few seconds.
+Offline mode (``HF_HUB_OFFLINE`` / ``HF_DATASETS_OFFLINE``) skips the network and tries
+the local datasets cache only.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import urllib.error
+import urllib.request
+from typing import Any
+
+from bnner_tui.core.errors import BnnerError, HubUnavailableError
+
+WIKIANN_ID = "unimelb-nlp/wikiann"
+WIKIANN_CONFIG = "bn"
+REACH_TIMEOUT_S = 3.0
+_WHAT_TO_DO = "use a local file or folder (bnner-tui data stats PATH) or the bundled demo set ('demo')"
+
+
+def _truthy(name: str) -> bool:
+    return os.environ.get(name, "").strip().upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def offline_mode() -> bool:
+    """True when the user asked the HF libraries to stay offline."""
+    return _truthy("HF_HUB_OFFLINE") or _truthy("HF_DATASETS_OFFLINE")
+
+
+def hub_endpoint() -> str:
+    """HF_ENDPOINT as set now (huggingface_hub reads it once at import), else the library's default."""
+    env = os.environ.get("HF_ENDPOINT")
+    if env:
+        return env.rstrip("/")
+    from huggingface_hub import constants
+
+    return constants.ENDPOINT.rstrip("/")
+
+
+def hub_reachable(endpoint: str | None = None, timeout: float = REACH_TIMEOUT_S) -> tuple[bool, str]:
+    """(reachable, reason). Any HTTP answer counts as reachable; only no answer in time does not."""
+    url = (endpoint or hub_endpoint()) + "/api/whoami-v2"
+    result: list[tuple[bool, str]] = []
+
+    def probe() -> None:
+        try:
+            req = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "bnner-tui"})
+            with urllib.request.urlopen(req, timeout=timeout):
+                result.append((True, "ok"))
+        except urllib.error.HTTPError as err:  # the server answered (401 without a token is normal)
+            result.append((True, f"HTTP {err.code}"))
+        except (urllib.error.URLError, OSError, ValueError) as err:
+            reason = getattr(err, "reason", err)
+            result.append((False, str(reason)))
+
+    worker = threading.Thread(target=probe, daemon=True)
+    worker.start()
+    worker.join(timeout + 0.5)
+    if not result:
+        return False, f"no answer within {timeout:.0f} s"
+    return result[0]
+
+
+def parse_hub_spec(spec: str) -> tuple[str, str | None]:
+    """'wikiann' -> (unimelb-nlp/wikiann, bn); 'hub:ID[:CONFIG]' -> (ID, CONFIG)."""
+    if spec == "wikiann":
+        return WIKIANN_ID, WIKIANN_CONFIG
+    body = spec[len("hub:") :] if spec.startswith("hub:") else spec
+    repo, _, config = body.partition(":")
+    if not repo:
+        raise BnnerError(f"{spec!r}: give a hub dataset id, e.g. hub:unimelb-nlp/wikiann:bn")
+    return repo, (config or None)
+
+
+def load_hub_dataset(repo_id: str, config: str | None) -> Any:
+    """`datasets.load_dataset(repo_id, config)`, or HubUnavailableError in seconds when that cannot work."""
+    what = f"{repo_id}" + (f" ({config})" if config else "")
+    if not offline_mode():
+        ok, reason = hub_reachable()
+        if not ok:
+            raise HubUnavailableError(
+                f"the Hugging Face Hub is unreachable ({hub_endpoint()}: {reason}), so {what} cannot be "
+                f"downloaded; {_WHAT_TO_DO}"
+            )
+    import datasets
+
+    try:
+        return datasets.load_dataset(repo_id, config)
+    except (ConnectionError, FileNotFoundError, OSError) as err:
+        if offline_mode():
+            raise HubUnavailableError(
+                f"offline mode is on (HF_HUB_OFFLINE/HF_DATASETS_OFFLINE) and {what} is not in the local "
+                f"datasets cache; {_WHAT_TO_DO}"
+            ) from None
+        raise HubUnavailableError(f"could not load {what} from the hub ({type(err).__name__}); {_WHAT_TO_DO}") from None
+    except ValueError as err:  # e.g. an unknown config name
+        raise BnnerError(f"could not load {what} from the hub: {err}") from None
