@@ -1,9 +1,145 @@
-"""The Textual app (placeholder until the TUI lands)."""
+"""The Textual app: `bnner-tui` with no command.
+
+Five screens, each a Textual *mode* so each keeps its own state while the user moves between
+them: Data (1), Train (2), Runs (3), Tag (4), Card (5). A mode's screen module is imported the
+first time the user opens it, and screens import torch/transformers/datasets only inside their
+workers, so the first frame costs Textual and nothing else (tests/test_startup_imports.py).
+
+Screens share state through the app: `runs_root`, `data_source`, `selected_run` (a reactive
+the Tag and Card screens watch; the Runs screen sets it or posts `RunSelected`).
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import ClassVar
 
-def run_app() -> None:
-    from textual.app import App
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
 
-    App().run()
+from bnner_tui.tui.messages import RunSelected
+
+# mode name -> (key, title, module, class name). Train and Runs belong to tui-runs.
+SCREENS: dict[str, tuple[str, str, str, str]] = {
+    "data": ("1", "Data", "bnner_tui.tui.screens.data", "DataScreen"),
+    "train": ("2", "Train", "bnner_tui.tui.screens.train", "TrainScreen"),
+    "runs": ("3", "Runs", "bnner_tui.tui.screens.runs", "RunsScreen"),
+    "tag": ("4", "Tag", "bnner_tui.tui.screens.tag", "TagScreen"),
+    "card": ("5", "Card", "bnner_tui.tui.screens.card", "CardScreen"),
+}
+
+
+class PendingScreen(Screen[None]):
+    """Stands in for a screen whose module cannot be imported (not written yet, or broken)."""
+
+    def __init__(self, title: str, reason: str) -> None:
+        super().__init__()
+        self.title = title
+        self._reason = reason
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        from textual.widgets import Footer, Header, Static
+
+        yield Header()
+        yield Static(f"The {self.title} screen is not available: {self._reason}", classes="pending")
+        yield Footer()
+
+
+class BnnerApp(App[None]):
+    """The bnner-tui workbench."""
+
+    TITLE = "bnner-tui"
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(
+            Binding(key, f"go('{mode}')", title, tooltip=f"Open the {title} screen")
+            for mode, (key, title, _, _) in SCREENS.items()
+        ),
+        Binding("f1,question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+t", "toggle_dark", "Theme", tooltip="Switch between the dark and the light theme"),
+    ]
+
+    selected_run: reactive[Path | None] = reactive(None)
+    """The run that Tag and Card work on; set by the Runs screen (or RunSelected)."""
+
+    def __init__(
+        self,
+        runs_root: Path | str = Path("runs"),
+        data_source: str = "demo",
+        *,
+        tokenizer: str | None = None,
+        start: str = "data",
+    ) -> None:
+        super().__init__()
+        self.runs_root = Path(runs_root)
+        self.data_source = data_source
+        self.tokenizer_spec = tokenizer
+        self.start_mode = start if start in SCREENS else "data"
+        self.first_frame_at: float | None = None
+        for mode in SCREENS:
+            self.add_mode(mode, self._factory(mode))
+
+    def _factory(self, mode: str) -> Callable[[], Screen]:
+        def make() -> Screen:
+            _, title, module_name, class_name = SCREENS[mode]
+            try:
+                import importlib
+
+                module = importlib.import_module(module_name)
+                cls = getattr(module, class_name)
+            except (ImportError, AttributeError) as err:
+                return PendingScreen(title, f"{type(err).__name__}: {err}")
+            screen = cls(self.runs_root) if mode in ("train", "runs") else cls()
+            if not screen.title:
+                screen.title = title
+            return screen
+
+        return make
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.start_mode)
+        self.call_after_refresh(self._mark_first_frame)
+
+    def _mark_first_frame(self) -> None:
+        self.first_frame_at = time.time()
+
+    def action_go(self, mode: str) -> None:
+        if mode in SCREENS:
+            self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        from bnner_tui.tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_open_source(self) -> None:
+        """Palette command: go to Data and put the cursor in the source path box."""
+        self.switch_mode("data")
+        self.call_after_refresh(lambda: self.screen.query("#source-path").first().focus())
+
+    def on_run_selected(self, message: RunSelected) -> None:
+        self.selected_run = message.run_dir
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for mode, (key, title, _, _) in SCREENS.items():
+            yield SystemCommand(f"Go to {title}", f"Open the {title} screen (key {key})", self._go_callback(mode))
+        yield SystemCommand("Toggle dark/light theme", "Switch the dark and light theme", self.action_toggle_dark)
+        yield SystemCommand("Open a data source", "A local file or folder, demo or wikiann", self.action_open_source)
+        yield SystemCommand("Help", "Keys of this screen and what each screen does", self.action_help)
+        yield from super().get_system_commands(screen)
+
+    def _go_callback(self, mode: str) -> Callable[[], None]:
+        return lambda: self.action_go(mode)
+
+
+def run_app(runs_root: Path | str = Path("runs"), data_source: str = "demo", tokenizer: str | None = None) -> None:
+    """Entry point of `bnner-tui` with no command."""
+    BnnerApp(runs_root=runs_root, data_source=data_source, tokenizer=tokenizer).run()

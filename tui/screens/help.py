@@ -1,0 +1,69 @@
+"""The help screen (`?` / F1): every key that works where the user was, and what each screen is for.
+
+Built from the live bindings of the screen underneath, so it can never drift from the footer.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Markdown, Static
+
+SCREENS_HELP = """\
+**1 Data**: pick a source and split, search and filter samples, see how each word becomes subword
+pieces and labels (the alignment grid), switch strategy and tokenizer, statistics.
+**2 Train**: configure and launch a run, watch its curves, cancel and resume.
+**3 Runs**: all runs, compare curves, confusion matrix, error browser.
+**4 Tag**: type Bengali text and tag it with a run's model; copy or export entities.
+**5 Card**: edit and validate the selected run's model card; publish (dry run first).
+
+`ctrl+p` opens the command palette (screens, theme, open a data source). `ctrl+q` quits;
+a running training run keeps going and the app re-attaches to it next time.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """Key list for the screen it was opened from."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark,f1", "dismiss_help", "Close", show=True),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90; max-width: 95%; height: 90%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    HelpScreen #help-title { text-style: bold; color: $primary; margin-bottom: 1; }
+    HelpScreen DataTable { height: auto; max-height: 24; margin-bottom: 1; }
+    """
+
+    def __init__(self, under: Screen) -> None:
+        super().__init__()
+        self._under = under
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(f"Keys: {self._under.title or type(self._under).__name__}", id="help-title")
+            table: DataTable[str] = DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
+            table.add_columns("key", "does")
+            seen: set[tuple[str, str]] = set()
+            for key, active in self._under.active_bindings.items():
+                binding = active.binding
+                text = binding.description or binding.action
+                if not text or binding.system:
+                    continue
+                row = (self.app.get_key_display(binding) or key, text)
+                if row not in seen:
+                    seen.add(row)
+                    table.add_row(*row)
+            yield table
+            yield Markdown(SCREENS_HELP)
+
+    def action_dismiss_help(self) -> None:
+        self.dismiss(None)
