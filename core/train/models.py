@@ -1,0 +1,321 @@
+"""Which model a run trains, and why: the hub model when it can be had, else a small local BERT.
+
+Users replacing a Colab notebook often sit on a machine with no network. Rather than fail, the
+`auto` model falls back to a small BERT built here (random init) whose tokenizer is either the
+mBERT files the user points at (vocabulary trimmed to the pieces the data uses, since a
+119,547-row embedding makes every CPU step several times slower) or a WordPiece tokenizer
+trained on the training split. Every decision is returned with a sentence saying why, which
+the worker writes into the `started` event and train.log.
+
+Heavy libraries (torch, transformers, huggingface_hub) are imported inside functions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from bnner_tui.core.errors import BnnerError, HubUnavailableError, ModelNotFoundError
+
+DEFAULT_HUB_MODEL = "bert-base-multilingual-cased"
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+_TRUTHY = {"1", "true", "yes", "on"}
+
+
+@dataclass
+class ModelChoice:
+    """What the run will train: `kind` is 'hub', 'local' or 'offline'; `reason` is for the user."""
+
+    kind: str
+    name: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.name}: {self.reason}"
+
+
+def hub_offline_env() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUTHY
+
+
+def hub_reachable(timeout: float = 3.0) -> tuple[bool, str]:
+    """A TCP connect to the hub endpoint: fast (bounded by `timeout`) and needs no token."""
+    if hub_offline_env():
+        return False, "HF_HUB_OFFLINE is set"
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    parsed = urlparse(endpoint)
+    host = parsed.hostname or "huggingface.co"
+    port = parsed.port or (443 if parsed.scheme != "http" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True, f"{host} is reachable"
+    except OSError as err:
+        return False, f"the hub ({host}) is unreachable ({err.__class__.__name__})"
+
+
+def hub_model_cached(repo_id: str) -> bool:
+    """True when the model's config and weights are already in the local HF cache."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover
+        return False
+    config = try_to_load_from_cache(repo_id, "config.json")
+    if not isinstance(config, str):
+        return False
+    return any(
+        isinstance(try_to_load_from_cache(repo_id, name), str) for name in ("model.safetensors", "pytorch_model.bin")
+    )
+
+
+def choose_model(model: str, *, tokenizer: str | None = None, timeout: float = 3.0) -> ModelChoice:
+    """Decide what `model` means here, cheaply (no weights loaded), with the reason."""
+    tok_note = (
+        f" with the tokenizer from {tokenizer}"
+        if tokenizer
+        else " with a WordPiece tokenizer trained on the training split"
+    )
+    if model == "offline":
+        return ModelChoice("offline", "offline small BERT", "chosen explicitly (model = offline)" + tok_note)
+    if model == "auto":
+        if hub_model_cached(DEFAULT_HUB_MODEL):
+            return ModelChoice("hub", DEFAULT_HUB_MODEL, "it is in the local Hugging Face cache")
+        ok, why = hub_reachable(timeout)
+        if ok:
+            return ModelChoice("hub", DEFAULT_HUB_MODEL, f"the hub is reachable ({why})")
+        return ModelChoice(
+            "offline",
+            "offline small BERT",
+            f"{why} and {DEFAULT_HUB_MODEL} is not cached, so a small BERT is built locally (random init)" + tok_note,
+        )
+    path = Path(model).expanduser()
+    if path.exists():
+        if not path.is_dir() or not (path / "config.json").exists():
+            raise ModelNotFoundError(f"Model folder {model} has no config.json: point --model at a saved model folder.")
+        return ModelChoice("local", str(path), "a local model folder")
+    if model.startswith((".", "/", "~")) or model.count("/") > 1:
+        raise ModelNotFoundError(f"Model path {model} does not exist.")
+    if hub_model_cached(model):
+        return ModelChoice("hub", model, "it is in the local Hugging Face cache")
+    ok, why = hub_reachable(timeout)
+    if not ok:
+        raise HubUnavailableError(
+            f"Model {model} is not in the local cache and {why}: connect, or use --model offline or a local folder."
+        )
+    return ModelChoice("hub", model, f"downloaded from the hub ({why})")
+
+
+# ---- tokenizers ---------------------------------------------------------------------------------
+
+
+def _normalize_word(word: str) -> str:
+    try:
+        from bnner_tui.core.textnorm import normalize_token
+    except ImportError:  # textnorm not available: NFC is its first step anyway
+        import unicodedata
+
+        return unicodedata.normalize("NFC", word)
+    return normalize_token(word)
+
+
+def _wrap_fast(tok: Any, max_length: int) -> Any:
+    from transformers import PreTrainedTokenizerFast
+
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=max_length,
+    )
+
+
+def _set_bert_post_processor(tok: Any) -> None:
+    from tokenizers import processors
+
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))],
+    )
+
+
+def train_wordpiece(sentences: Iterable[Sequence[str]], *, vocab_size: int = 8000, max_length: int = 128) -> Any:
+    """A cased BERT WordPiece tokenizer trained on the (normalised) training words."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False, clean_text=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece(prefix="##")
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, show_progress=False)
+    words = (" ".join(_normalize_word(w) for w in sent) for sent in sentences)
+    tok.train_from_iterator(words, trainer=trainer)
+    _set_bert_post_processor(tok)
+    return _wrap_fast(tok, max_length)
+
+
+def trimmed_tokenizer(tokenizer_dir: str | Path, sentences: Iterable[Sequence[str]], *, max_length: int = 128) -> Any:
+    """The folder's WordPiece tokenizer with its vocabulary cut to the pieces `sentences` use.
+
+    Tokenisation of those words is unchanged (same pieces, new ids); a word outside the data
+    whose pieces were dropped becomes [UNK]. For a model trained from scratch the dropped rows
+    would never be trained anyway, and the embedding shrinks from ~119k rows to a few thousand.
+    """
+    from tokenizers import Tokenizer, models
+
+    folder = Path(tokenizer_dir).expanduser()
+    tj = folder / "tokenizer.json"
+    if tj.exists():
+        full = Tokenizer.from_file(str(tj))
+    elif (folder / "vocab.txt").exists():
+        from tokenizers import normalizers, pre_tokenizers
+
+        full = Tokenizer(models.WordPiece.from_file(str(folder / "vocab.txt"), unk_token="[UNK]"))
+        full.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False, clean_text=True)
+        full.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    else:
+        raise ModelNotFoundError(f"Tokenizer folder {tokenizer_dir} has neither tokenizer.json nor vocab.txt.")
+    model_json = json.loads(full.to_str())["model"]
+    if model_json.get("type") != "WordPiece":
+        raise ModelNotFoundError(f"Tokenizer in {tokenizer_dir} is {model_json.get('type')}, not WordPiece (BERT).")
+    used: set[str] = set()
+    batch: list[list[str]] = []
+
+    def flush() -> None:
+        for enc in full.encode_batch(batch, is_pretokenized=True, add_special_tokens=False):
+            used.update(enc.tokens)
+        batch.clear()
+
+    for sent in sentences:
+        batch.append([_normalize_word(w) for w in sent] or [""])
+        if len(batch) >= 1024:
+            flush()
+    if batch:
+        flush()
+    vocab = {t: i for i, t in enumerate(SPECIAL_TOKENS)}
+    for piece in sorted(used - set(SPECIAL_TOKENS), key=lambda p: full.token_to_id(p) or 0):
+        vocab[piece] = len(vocab)
+    tok = Tokenizer(
+        models.WordPiece(
+            vocab=vocab,
+            unk_token="[UNK]",
+            continuing_subword_prefix=model_json.get("continuing_subword_prefix", "##"),
+            max_input_chars_per_word=model_json.get("max_input_chars_per_word", 100),
+        )
+    )
+    tok.normalizer = full.normalizer
+    tok.pre_tokenizer = full.pre_tokenizer
+    if full.decoder is not None:
+        tok.decoder = full.decoder
+    _set_bert_post_processor(tok)
+    return _wrap_fast(tok, max_length)
+
+
+def load_fast_tokenizer(name_or_path: str, *, max_length: int | None = None) -> Any:
+    """A transformers fast tokenizer from a model folder or hub id; one sentence when impossible."""
+    from transformers import AutoTokenizer
+
+    try:
+        tok = AutoTokenizer.from_pretrained(name_or_path)
+    except (OSError, ValueError) as err:
+        raise ModelNotFoundError(f"Cannot load a tokenizer from {name_or_path}: {str(err).splitlines()[0]}") from err
+    if not getattr(tok, "is_fast", False):
+        raise ModelNotFoundError(f"The tokenizer of {name_or_path} is not a fast tokenizer; word alignment needs one.")
+    if max_length and (not tok.model_max_length or tok.model_max_length > 100_000):
+        tok.model_max_length = max_length
+    return tok
+
+
+# ---- models -------------------------------------------------------------------------------------
+
+
+def _generic_labels(id2label: dict[Any, str]) -> bool:
+    return all(str(v) == f"LABEL_{k}" for k, v in id2label.items())
+
+
+def label_order_for(model_name: str, data_labels: Sequence[str]) -> list[str]:
+    """The label order to train with: the model's own when it already is a NER model.
+
+    A base model (LABEL_0..N or no head) takes the data's labels. A fine-tuned NER model keeps
+    its order so its head stays meaningful; if it does not know one of the data's labels,
+    fine-tuning would silently mis-train, so we stop with one sentence instead.
+    """
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(model_name)
+    except (OSError, ValueError) as err:
+        raise ModelNotFoundError(f"Cannot load the config of {model_name}: {str(err).splitlines()[0]}") from err
+    id2label = getattr(config, "id2label", None) or {}
+    archs = getattr(config, "architectures", None) or []
+    is_token_head = any("TokenClassification" in a for a in archs)
+    if not id2label or _generic_labels(id2label) or not is_token_head:
+        return list(data_labels)
+    model_labels = [id2label[k] for k in sorted(id2label, key=int)]
+    missing = [lab for lab in data_labels if lab not in model_labels]
+    if missing:
+        raise BnnerError(
+            f"The data has labels {', '.join(missing)} that model {model_name} does not know "
+            f"(it knows {', '.join(model_labels)}): use a base model or data with the same labels."
+        )
+    return model_labels
+
+
+def build_model(choice: ModelChoice, label_names: Sequence[str], *, tokenizer: Any, cfg: Any, seed: int = 42) -> Any:
+    """The token-classification model with the REAL label names in its config."""
+    import torch
+    from transformers import AutoModelForTokenClassification, BertConfig, BertForTokenClassification
+
+    id2label = dict(enumerate(label_names))
+    label2id = {name: i for i, name in enumerate(label_names)}
+    if choice.kind == "offline":
+        hidden = int(cfg.offline_hidden_size)
+        config = BertConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=hidden,
+            num_hidden_layers=int(cfg.offline_layers),
+            num_attention_heads=int(cfg.offline_heads),
+            intermediate_size=4 * hidden,
+            max_position_embeddings=max(512, int(cfg.max_length)),
+            pad_token_id=tokenizer.pad_token_id,
+            num_labels=len(label_names),
+            id2label=id2label,
+            label2id=label2id,
+        )
+        torch.manual_seed(seed)
+        return BertForTokenClassification(config)
+    try:
+        return AutoModelForTokenClassification.from_pretrained(
+            choice.name,
+            num_labels=len(label_names),
+            id2label=id2label,
+            label2id=label2id,
+            ignore_mismatched_sizes=True,
+        )
+    except (OSError, ValueError) as err:
+        raise ModelNotFoundError(f"Cannot load model {choice.name}: {str(err).splitlines()[0]}") from err
+
+
+def prepare_tokenizer(
+    choice: ModelChoice,
+    cfg: Any,
+    train_sentences: Iterable[Sequence[str]],
+    *,
+    saved_dir: Path | None = None,
+) -> Any:
+    """The run's tokenizer. `saved_dir` (the run's own copy) wins, so a resume uses the same one."""
+    if saved_dir is not None and (saved_dir / "tokenizer.json").exists():
+        return load_fast_tokenizer(str(saved_dir), max_length=cfg.max_length)
+    if choice.kind == "offline":
+        if cfg.tokenizer:
+            return trimmed_tokenizer(cfg.tokenizer, train_sentences, max_length=cfg.max_length)
+        return train_wordpiece(train_sentences, vocab_size=int(cfg.offline_vocab_size), max_length=cfg.max_length)
+    return load_fast_tokenizer(cfg.tokenizer or choice.name, max_length=cfg.max_length)

@@ -1,0 +1,183 @@
+"""The training process: `python -m bnner_tui.core.train.worker RUN_DIR [--resume]`.
+
+Why a separate process: a run must outlive the terminal or TUI that started it, be cancellable
+with a signal, and never freeze a UI. This module is that process's shell around
+`pipeline.train_run`: it holds the run lock, logs everything (tracebacks included) to
+`train.log`, turns SIGINT/SIGTERM into "save a checkpoint and stop", and ends every run with
+exactly one terminal event: `finished`, `cancelled` or `failed` (with one sentence for the
+user). Under torchrun only rank 0 writes events, metrics and the model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from bnner_tui.core.errors import BnnerError
+
+log = logging.getLogger("bnner_tui.train")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+
+def _rank() -> int:
+    return int(os.environ.get("RANK", "0"))
+
+
+def setup_logging(log_path: Path, rank: int) -> logging.Handler:
+    """Everything (ours, transformers', warnings) into train.log; rank > 0 only for errors."""
+    handler = logging.FileHandler(log_path, encoding="utf-8")
+    prefix = f"[rank {rank}] " if rank else ""
+    handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s {prefix}%(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO if rank == 0 else logging.WARNING)
+    logging.captureWarnings(True)
+    try:
+        import transformers
+
+        transformers.utils.logging.set_verbosity_info() if rank == 0 else None
+        transformers.utils.logging.disable_default_handler()
+        transformers.utils.logging.enable_propagation()
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        import datasets
+
+        datasets.disable_progress_bars()
+    except ImportError:  # pragma: no cover
+        pass
+    return handler
+
+
+def install_signal_handlers(cancel: Any) -> None:
+    """SIGINT/SIGTERM request a cancel; a second one is not special (the checkpoint is being written)."""
+
+    def handler(signum: int, frame: Any) -> None:
+        name = signal.Signals(signum).name
+        if not cancel.is_set():
+            log.warning("%s received: saving a checkpoint after the current step, then stopping", name)
+        cancel.set(name)
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def failure_reason(err: BaseException, cfg: Any) -> str:
+    """One sentence for the user; the traceback goes to train.log."""
+    try:
+        import torch
+
+        oom_types: tuple[type[BaseException], ...] = (torch.cuda.OutOfMemoryError,)
+    except (ImportError, AttributeError):  # pragma: no cover
+        oom_types = ()
+    from bnner_tui.core.train.pipeline import oom_message
+
+    if (oom_types and isinstance(err, oom_types)) or "CUDA out of memory" in str(err):
+        return oom_message(getattr(cfg, "batch_size", 0) if cfg is not None else 0)
+    if isinstance(err, BnnerError):
+        return str(err)
+    if isinstance(err, OSError) and err.errno == 28:
+        return f"No space left on the device while writing the run ({getattr(err, 'filename', '') or 'disk full'})."
+    if isinstance(err, PermissionError):
+        return f"Cannot write {err.filename}: permission denied."
+    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return f"Training failed with {type(err).__name__}{': ' + first if first else ''} (see train.log)."
+
+
+def run_worker(run_dir: str | Path, *, resume: bool = False, cancel: Any = None, **overrides: Any) -> int:
+    """The whole training process; returns the exit code. `overrides` go to `train_run` (tests)."""
+    from bnner_tui.core.events import EventWriter
+    from bnner_tui.core.runs import RunDir, acquire_lock, latest_checkpoint
+    from bnner_tui.core.train.pipeline import CancelFlag
+
+    rd = RunDir(run_dir)
+    rank = _rank()
+    rd.path.mkdir(parents=True, exist_ok=True)
+    handler = setup_logging(rd.log_path, rank)
+    lock = None
+    events = None
+    cfg = None
+    t0 = time.time()
+    cancel = cancel or CancelFlag()
+    try:
+        if rank == 0:
+            lock = acquire_lock(rd)
+            events = EventWriter(rd.events_path)
+        install_signal_handlers(cancel)
+        from bnner_tui.core.config import TrainConfig
+
+        cfg = TrainConfig.from_toml(rd.config_path)
+        resume_from = None
+        if resume:
+            ckpt = latest_checkpoint(rd)
+            if ckpt is None:
+                raise BnnerError(f"Run {rd.path} has no complete checkpoint to resume from: start it again instead.")
+            resume_from = ckpt
+            from_step = int(ckpt.name.split("-")[-1])
+            log.info("resuming from %s (step %d)", ckpt, from_step)
+            if events is not None:
+                events.emit("resumed", from_step=from_step, checkpoint=str(ckpt))
+
+        from bnner_tui.core.train.pipeline import train_run
+
+        result = train_run(cfg, rd.path, events=events, cancel=cancel, resume_from=resume_from, **overrides)
+        if result.status == "cancelled":
+            log.info("cancelled at step %d, checkpoint %s", result.step, result.checkpoint)
+            if events is not None:
+                events.emit("cancelled", step=result.step, checkpoint=result.checkpoint)
+            return EXIT_OK
+        log.info("finished at step %d", result.step)
+        if events is not None:
+            events.emit(
+                "finished",
+                step=result.step,
+                best_f1=result.best_f1,
+                best_step=result.best_step,
+                model_dir=result.model_dir,
+                metrics_path=result.metrics_path,
+                duration_s=round(time.time() - t0, 2),
+                wandb_dir=(result.metrics or {}).get("wandb_dir"),
+            )
+        return EXIT_OK
+    except BaseException as err:  # every failure must end as a `failed` event
+        if isinstance(err, SystemExit) and not err.code:
+            raise
+        reason = failure_reason(err, cfg)
+        log.error("failed: %s\n%s", reason, traceback.format_exc())
+        if events is not None:
+            try:
+                events.emit("failed", reason=reason, traceback_in="train.log")
+            except (OSError, ValueError):
+                pass
+        if rank == 0:
+            print(reason, file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        if events is not None:
+            events.close()
+        if lock is not None:
+            lock.release()
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bnner_tui.core.train.worker", description=__doc__)
+    parser.add_argument("run_dir", help="the run folder holding config.toml")
+    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
+    ns = parser.parse_args(argv)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return run_worker(ns.run_dir, resume=ns.resume)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
