@@ -165,3 +165,53 @@ async def test_monitor_timer_picks_up_events_without_explicit_polls(tmp_path: Pa
                 break
         assert mon.state.status == "finished" and mon.state.step == 10
     writer.close()
+
+
+# --------------------------------------------------------------------------------------------
+# The Train screen inside a minimal app (the real BnnerApp registers the same screen).
+
+
+class TrainApp(App):
+    def __init__(self, runs_root: Path) -> None:
+        super().__init__()
+        self.runs_root = runs_root
+
+    def on_mount(self) -> None:
+        from bnner_tui.tui.screens.train import TrainScreen
+
+        self.push_screen(TrainScreen(self.runs_root))
+
+
+async def test_form_shows_inline_errors_and_blocks_launch(tmp_path: Path) -> None:
+    from textual.widgets import Button, Input, Select
+
+    app = TrainApp(tmp_path / "runs")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.pause()
+        assert not screen.query_one("#launch", Button).disabled
+        assert screen.config is not None and screen.config.preset == "cpu-demo"
+
+        lr = screen.query_one("#f-learning_rate", Input)
+        lr.value = "-1"
+        bs = screen.query_one("#f-batch_size", Input)
+        bs.value = "sixteen"
+        await pilot.pause()
+        assert screen.query_one("#launch", Button).disabled
+        assert "learning_rate must be > 0" in str(screen.query_one("#e-learning_rate", Static).render())
+        assert "batch_size" in str(screen.query_one("#e-batch_size", Static).render())
+        assert "2 problem(s)" in str(screen.query_one("#form-errors", Static).render())
+
+        lr.value = "0.001"
+        bs.value = "8"
+        await pilot.pause()
+        assert not screen.query_one("#launch", Button).disabled
+        assert screen.config.learning_rate == 1e-3 and screen.config.batch_size == 8
+        assert screen.config.output_root == str(tmp_path / "runs")
+
+        # A preset fills the form with its values.
+        screen.query_one("#preset", Select).value = "tutorial"
+        await pilot.pause()
+        assert screen.query_one("#f-learning_rate", Input).value == "2e-05"
+        assert screen.query_one("#f-precision", Select).value == "fp32"
+        assert screen.config.epochs == 7.0

@@ -92,6 +92,7 @@ class RunMonitor(Vertical):
     RunMonitor #mon-bar { width: 1fr; }
     RunMonitor #mon-stats { height: auto; padding: 0 1; color: $text-muted; }
     RunMonitor #mon-plots { height: 1fr; min-height: 10; }
+    RunMonitor #mon-f1 { margin-left: 2; }
     RunMonitor #mon-bottom { height: 12; }
     RunMonitor #mon-entities { width: 46; height: 100%; }
     RunMonitor #mon-log { width: 1fr; height: 100%; border-left: solid $primary-background; }

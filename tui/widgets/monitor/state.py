@@ -98,7 +98,12 @@ class MonitorState:
     def _on_started(self, e: dict[str, Any]) -> set[str]:
         self.status = "running"
         self.reason = None
-        self.model = e.get("model") if isinstance(e.get("model"), str) else self.model
+        model = e.get("model")
+        if isinstance(model, dict):  # {"name": ..., "reason": ...} is accepted too
+            name, why = model.get("name"), model.get("reason") or model.get("why")
+            model = f"{name}: {why}" if name and why else name
+        if isinstance(model, str) and model:
+            self.model = model
         self.device = e.get("device") or self.device
         self.precision = e.get("precision") or self.precision
         self.nproc = e.get("nproc") or self.nproc

@@ -1,0 +1,407 @@
+"""The Runs screen: every run in a table, two runs' curves overlaid, a confusion matrix and
+an error browser.
+
+Why it is built this way:
+- the table comes from `core.runs.list_runs` (the same listing as `bnner-tui runs`), read in
+  a worker so a folder of many runs never blocks a keystroke;
+- curves are read from each run's events.jsonl, the one record of a run; marking two runs
+  overlays them, so "did the new settings help?" is one glance;
+- the confusion matrix is the one the trainer stored in metrics.json when there is one, and
+  otherwise comes from the error analysis; the error browser runs `core.analysis` (the run's
+  model on its validation split, word level) in a worker and caches it in the run folder;
+- selecting a run sets `app.selected_run` and posts `RunSelected`, so Tag and Card follow.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+
+from bnner_tui.core.errors import BnnerError
+from bnner_tui.core.events import read_events
+from bnner_tui.tui.widgets.monitor.curves import CurvePlot, Series
+from bnner_tui.tui.widgets.monitor.state import MonitorState, format_duration
+
+STATUS_STYLE = {
+    "running": "bold cyan",
+    "finished": "green",
+    "failed": "bold red",
+    "cancelled": "yellow",
+    "killed": "red",
+    "created": "dim",
+}
+RUN_COLORS = ("cyan", "orange")
+TEXT_WIDTH = 60
+
+
+def crop(text: str, width: int) -> str:
+    """Crop by code points (never by measured glyph width) with an ellipsis."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def code_points(word: str) -> str:
+    """'ড়' -> 'U+09DC'; shows what a word really is when the terminal draws it oddly."""
+    import unicodedata
+
+    return "  ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, '?')}" for ch in word)
+
+
+def load_curves(run_dir: Path) -> MonitorState:
+    """A run's whole event history folded into the monitor's state (its curves)."""
+    state = MonitorState()
+    events, _ = read_events(run_dir / "events.jsonl")
+    state.apply(events)
+    return state
+
+
+class RunsScreen(Screen):
+    """Browse runs, compare two, open one's confusion matrix and errors."""
+
+    DEFAULT_CSS = """
+    RunsScreen #runs-table { height: 12; }
+    RunsScreen #runs-hint { height: 1; padding: 0 1; color: $text-muted; }
+    RunsScreen #runs-tabs { height: 1fr; }
+    RunsScreen #overlay-plots { height: 1fr; }
+    RunsScreen #overlay-loss { margin-left: 2; }
+    RunsScreen #confusion-note { height: auto; padding: 0 1; color: $text-muted; }
+    RunsScreen #confusion-table { height: 1fr; }
+    RunsScreen #errors-note { height: auto; padding: 0 1; color: $text-muted; }
+    RunsScreen #errors-list { width: 50; height: 100%; }
+    RunsScreen #errors-right { width: 1fr; height: 100%; }
+    RunsScreen #error-sentence { height: auto; padding: 0 1; }
+    RunsScreen #codepoints { height: auto; padding: 0 1; color: $text-muted; }
+    RunsScreen #codepoints.-hidden { display: none; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "refresh", "Refresh"),
+        Binding("space", "mark", "Mark to compare"),
+        Binding("c", "show_confusion", "Confusion"),
+        Binding("e", "show_errors", "Errors"),
+        Binding("u", "toggle_codepoints", "Code points"),
+    ]
+
+    def __init__(self, runs_root: Path, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.runs_root = Path(runs_root)
+        self.runs: dict[str, Any] = {}  # path str -> RunSummary
+        self.selected: Path | None = None
+        self.marked: list[Path] = []
+        self.predictions: list[Any] = []
+        self.errors: list[Any] = []
+        self.analysed: Path | None = None
+        self.confusion: dict[str, Any] | None = None
+        self.show_codepoints = False
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        yield Static("space marks up to two runs to overlay · enter opens a run for Tag and Card", id="runs-hint")
+        with TabbedContent(id="runs-tabs"):
+            with TabPane("Curves", id="tab-curves"), Horizontal(id="overlay-plots"):
+                yield CurvePlot("validation F1 (word-level)", ylim=(0.0, 1.0), id="overlay-f1")
+                yield CurvePlot("training loss", id="overlay-loss")
+            with TabPane("Confusion", id="tab-confusion"), Vertical():
+                yield Static("Select a run.", id="confusion-note")
+                yield DataTable(id="confusion-table", cursor_type="cell")
+            with TabPane("Errors", id="tab-errors"), Vertical():
+                yield Static("Select a finished run, then open this tab (e).", id="errors-note")
+                with Horizontal():
+                    yield DataTable(id="errors-list", cursor_type="row", zebra_stripes=True)
+                    with Vertical(id="errors-right"):
+                        yield Static("", id="error-sentence")
+                        yield self._make_grid()
+                        yield Static("", id="codepoints", classes="-hidden")
+        yield Footer()
+
+    def _make_grid(self) -> Any:
+        from bnner_tui.tui.widgets.alignment_grid import AlignmentGrid
+
+        return AlignmentGrid(id="error-grid", empty_text="Select a sentence with errors.")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#runs-table", DataTable)
+        for key, label in (
+            ("mark", " "),
+            ("name", "run"),
+            ("status", "status"),
+            ("f1", "best F1"),
+            ("duration", "duration"),
+            ("steps", "steps"),
+            ("model", "model"),
+            ("data", "data"),
+        ):
+            table.add_column(label, key=key)
+        errors = self.query_one("#errors-list", DataTable)
+        errors.add_column("#", key="index")
+        errors.add_column("wrong", key="wrong")
+        errors.add_column("sentence", key="text")
+        self.action_refresh()
+
+    # -- run table ----------------------------------------------------------------------------
+    def action_refresh(self) -> None:
+        self._load_runs()
+
+    @work(thread=True, exclusive=True, group="runs-list")
+    def _load_runs(self) -> None:
+        from bnner_tui.core.runs import list_runs
+
+        try:
+            runs = list_runs(self.runs_root)
+        except BnnerError as err:
+            self.app.call_from_thread(self.notify, str(err), severity="error")
+            return
+        self.app.call_from_thread(self._show_runs, runs)
+
+    def _show_runs(self, runs: list[Any]) -> None:
+        table = self.query_one("#runs-table", DataTable)
+        cursor_key = str(self.selected) if self.selected else None
+        table.clear()
+        self.runs = {}
+        for r in runs:
+            key = str(r.path)
+            self.runs[key] = r
+            steps = f"{r.last_step or 0}/{r.total_steps}" if r.total_steps else str(r.last_step or "")
+            table.add_row(
+                "●" if Path(key) in self.marked else "",
+                crop(r.name, 32),
+                Text(r.status, style=STATUS_STYLE.get(r.status, "")),
+                "--" if r.best_f1 is None else f"{r.best_f1:.3f}",
+                format_duration(r.duration_s),
+                steps,
+                crop(str(r.model), 28),
+                crop(str(r.data), 28),
+                key=key,
+            )
+        if not runs:
+            self.query_one("#runs-hint", Static).update(
+                f"No runs in {self.runs_root} yet: launch one on the Train screen."
+            )
+        if cursor_key and cursor_key in self.runs:
+            table.move_cursor(row=table.get_row_index(cursor_key))
+        elif runs and self.selected is None:
+            self._select(Path(str(runs[0].path)), announce=False)
+
+    @on(DataTable.RowHighlighted, "#runs-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self._select(Path(event.row_key.value), announce=False)
+
+    @on(DataTable.RowSelected, "#runs-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self._select(Path(event.row_key.value), announce=True)
+
+    def _select(self, run_dir: Path, *, announce: bool) -> None:
+        changed = run_dir != self.selected
+        self.selected = run_dir
+        # Tag and Card follow the highlighted run; the message lets them react at once.
+        self.app.selected_run = run_dir  # type: ignore[attr-defined]
+        if changed or announce:
+            try:
+                from bnner_tui.tui.messages import RunSelected
+
+                self.post_message(RunSelected(run_dir))
+            except ImportError:  # the shell's messages module is optional for this screen
+                pass
+        if announce:
+            self.notify(f"Run {run_dir.name} selected: Tag and Card use it.")
+        if changed:
+            self._update_overlay()
+            self._load_confusion()
+            if self.query_one(TabbedContent).active == "tab-errors":
+                self.action_show_errors()
+
+    def action_mark(self) -> None:
+        """Mark the highlighted run for the overlay (two at most: the oldest mark drops)."""
+        if self.selected is None:
+            return
+        if self.selected in self.marked:
+            self.marked.remove(self.selected)
+        else:
+            self.marked.append(self.selected)
+            self.marked = self.marked[-2:]
+        table = self.query_one("#runs-table", DataTable)
+        for key in self.runs:
+            table.update_cell(key, "mark", "●" if Path(key) in self.marked else "")
+        self._update_overlay()
+
+    # -- curves ---------------------------------------------------------------------------------
+    def _update_overlay(self) -> None:
+        runs = list(self.marked) or ([self.selected] if self.selected else [])
+        self._load_overlay(runs)
+
+    @work(thread=True, exclusive=True, group="runs-overlay")
+    def _load_overlay(self, runs: list[Path]) -> None:
+        states = [(run, load_curves(run)) for run in runs]
+        self.app.call_from_thread(self._show_overlay, states)
+
+    def _show_overlay(self, states: list[tuple[Path, MonitorState]]) -> None:
+        f1: list[Series] = []
+        loss: list[Series] = []
+        for i, (run, st) in enumerate(states):
+            color = RUN_COLORS[i % len(RUN_COLORS)]
+            label = crop(run.name, 24)
+            f1.append(Series(label, st.eval_steps, st.eval_f1, color=color))
+            loss.append(Series(label, st.loss_steps, st.loss, color=color))
+        self.query_one("#overlay-f1", CurvePlot).set_series(f1)
+        self.query_one("#overlay-loss", CurvePlot).set_series(loss)
+
+    # -- confusion matrix ---------------------------------------------------------------------------
+    def action_show_confusion(self) -> None:
+        self.query_one(TabbedContent).active = "tab-confusion"
+
+    @work(thread=True, exclusive=True, group="runs-confusion")
+    def _load_confusion(self) -> None:
+        from bnner_tui.core.analysis import confusion_from_metrics
+
+        run = self.selected
+        if run is None:
+            return
+        conf = confusion_from_metrics(run, "validation")
+        if conf is not None:
+            note = "word-level label confusion on validation, from metrics.json (rows gold, columns predicted)"
+        else:
+            note = "No confusion matrix in metrics.json yet: open the Errors tab (e) to compute one from the model."
+        self.app.call_from_thread(self._show_confusion, run, conf, note)
+
+    def _show_confusion(self, run: Path, conf: dict[str, Any] | None, note: str) -> None:
+        if run != self.selected:
+            return
+        self.confusion = conf
+        self.query_one("#confusion-note", Static).update(note)
+        table = self.query_one("#confusion-table", DataTable)
+        table.clear(columns=True)
+        if conf is None:
+            return
+        labels = [str(x) for x in conf["labels"]]
+        table.add_column("gold \\ pred", key="__gold__")
+        for name in labels:
+            table.add_column(name, key=name)
+        table.add_column("recall", key="__recall__")
+        for i, row in enumerate(conf["matrix"]):
+            total = sum(row)
+            cells: list[Any] = [Text(labels[i], style="bold")]
+            for j, count in enumerate(row):
+                style = "bold green" if i == j and count else ("bold red" if count else "dim")
+                cells.append(Text(str(count), style=style, justify="right"))
+            recall = row[i] / total if total else math.nan
+            cells.append("--" if math.isnan(recall) else f"{recall:.2f}")
+            table.add_row(*cells, key=labels[i])
+
+    # -- error browser ------------------------------------------------------------------------------
+    def action_show_errors(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        tabs.active = "tab-errors"
+        run = self.selected
+        if run is None:
+            return
+        if run == self.analysed:
+            return
+        self.query_one("#errors-note", Static).update(f"Tagging the validation split with {run.name}'s model…")
+        self.query_one("#errors-list", DataTable).clear()
+        self._analyse(run)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "tab-errors" and self.selected is not None and self.selected != self.analysed:
+            self.action_show_errors()
+
+    @work(thread=True, exclusive=True, group="runs-analysis")
+    def _analyse(self, run: Path) -> None:
+        from bnner_tui.core.analysis import predict_split
+
+        started = time.monotonic()
+        try:
+            preds = predict_split(run, "validation")
+        except BnnerError as err:
+            self.app.call_from_thread(self._analysis_failed, run, str(err))
+            return
+        except Exception as err:  # a worker never crashes the app: one sentence instead
+            self.app.call_from_thread(
+                self._analysis_failed, run, f"Could not analyse run {run.name}: {type(err).__name__}: {err}."
+            )
+            return
+        self.app.call_from_thread(self._show_errors, run, preds, time.monotonic() - started)
+
+    def _analysis_failed(self, run: Path, message: str) -> None:
+        if run != self.selected:
+            return
+        self.analysed = None
+        self.query_one("#errors-note", Static).update(Text(message, style="red"))
+        self.notify(message, severity="error", timeout=8)
+
+    def _show_errors(self, run: Path, preds: list[Any], seconds: float) -> None:
+        from bnner_tui.core.analysis import confusion_matrix, errors_only, word_accuracy
+
+        if run != self.selected:
+            return
+        self.analysed = run
+        self.predictions = preds
+        self.errors = errors_only(preds)
+        acc = word_accuracy(preds)
+        acc_text = "--" if acc is None else f"{acc:.3f}"
+        self.query_one("#errors-note", Static).update(
+            f"{len(self.errors)} of {len(preds)} validation sentences have a wrong word · word accuracy {acc_text}"
+            f" · word level, first piece · {seconds:.1f} s"
+        )
+        table = self.query_one("#errors-list", DataTable)
+        table.clear()
+        for p in self.errors:
+            table.add_row(str(p.index), str(len(p.wrong)), crop(" ".join(p.tokens), TEXT_WIDTH), key=str(p.index))
+        if self.confusion is None:
+            labels = self._label_names(preds)
+            self._show_confusion(
+                run,
+                confusion_matrix(preds, labels),
+                "word-level label confusion on validation, from the error analysis (rows gold, columns predicted)",
+            )
+        if self.errors:
+            self._show_sentence(self.errors[0])
+        else:
+            self.query_one("#error-grid").clear("No errors on this split.")
+
+    @staticmethod
+    def _label_names(preds: list[Any]) -> list[str]:
+        from bnner_tui.core.labels import WIKIANN_LABELS
+
+        seen = {label for p in preds for label in (*p.gold, *p.pred)}
+        names = [x for x in WIKIANN_LABELS if x in seen or x == "O"]
+        return names + sorted(seen - set(names))
+
+    @on(DataTable.RowHighlighted, "#errors-list")
+    def _error_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        match = next((p for p in self.errors if str(p.index) == key), None)
+        if match is not None:
+            self._show_sentence(match)
+
+    def _show_sentence(self, pred: Any) -> None:
+        from bnner_tui.tui.widgets.alignment_grid import GridColumn
+
+        columns = [
+            GridColumn(word=w, gold=g, pred=p, word_index=i)
+            for i, (w, g, p) in enumerate(zip(pred.tokens, pred.gold, pred.pred, strict=True))
+        ]
+        self.query_one("#error-sentence", Static).update(
+            f"sentence {pred.index}: {len(pred.wrong)} wrong word(s) · under each word: gold, then predicted"
+        )
+        self.query_one("#error-grid").set_columns(columns, keep_word=False)
+
+    def on_alignment_grid_word_selected(self, event: Any) -> None:
+        column = getattr(event, "column", None)
+        word = column.word if column is not None else ""
+        self.query_one("#codepoints", Static).update(code_points(word) if word else "")
+
+    def action_toggle_codepoints(self) -> None:
+        self.show_codepoints = not self.show_codepoints
+        self.query_one("#codepoints", Static).set_class(not self.show_codepoints, "-hidden")

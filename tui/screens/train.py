@@ -1,0 +1,404 @@
+"""The Train screen: a run-configuration form with inline validation, and the live monitor.
+
+Why it is built this way:
+- the form only edits a `core.config.TrainConfig`: presets, coercion and every validation
+  message come from core, so the TUI, the CLI and a TOML file accept exactly the same values;
+- Launch starts the training PROCESS (`core.train.launch.launch`), never training in the
+  app: the run outlives the app, and the monitor reads its files like any later viewer;
+- on mount the screen looks for a run that is still running (`core.runs.list_runs`) and
+  re-attaches to it, so closing and reopening the app loses nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Select, Static
+
+from bnner_tui.core.config import PRECISIONS, PRESETS, STRATEGIES, TRACKING, TrainConfig
+from bnner_tui.core.errors import BnnerError, ConfigError
+from bnner_tui.tui.widgets.monitor import RunMonitor
+
+CUSTOM = "custom"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One form row: the TrainConfig field it edits, its label and, for selects, the choices."""
+
+    key: str
+    label: str
+    choices: tuple[str, ...] | None = None
+    optional: bool = False  # empty input means None
+    empty: Any = None  # value an empty input stands for
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("data", "data source (demo, wikiann, hub:ID, path)"),
+    Field("model", "model (auto, offline, hub id, folder)"),
+    Field("tokenizer", "tokenizer folder (offline model)", optional=True),
+    Field("strategy", "label alignment", choices=STRATEGIES),
+    Field("max_length", "max length (pieces)"),
+    Field("learning_rate", "learning rate"),
+    Field("batch_size", "batch size"),
+    Field("epochs", "epochs"),
+    Field("max_steps", "max steps (-1 = use epochs)", optional=True, empty=-1),
+    Field("warmup_ratio", "warmup ratio"),
+    Field("weight_decay", "weight decay"),
+    Field("precision", "precision", choices=PRECISIONS),
+    Field("eval_every", "evaluate every (epoch or steps)"),
+    Field("save_every", "save every (epoch or steps)"),
+    Field("early_stopping_patience", "early stopping patience (empty = off)", optional=True),
+    Field("seed", "seed"),
+    Field("run_name", "run name (empty = generated)", optional=True),
+    Field("tracking", "tracking", choices=TRACKING),
+    Field("logging_steps", "log every (steps)"),
+    Field("offline_hidden_size", "offline model hidden size"),
+    Field("offline_layers", "offline model layers"),
+    Field("offline_heads", "offline model heads"),
+)
+FIELD_BY_KEY = {f.key: f for f in FIELDS}
+
+
+def show_value(value: Any) -> str:
+    """A config value as the form shows it (floats without noise, None as empty)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _strip_source(message: str) -> str:
+    """`with_overrides` prefixes 'the overrides: '; next to a field that is noise."""
+    for prefix in ("the overrides: ", "Invalid configuration: "):
+        message = message.replace(prefix, "")
+    return message
+
+
+def form_to_config(base: TrainConfig, values: dict[str, str]) -> tuple[TrainConfig, dict[str, list[str]]]:
+    """Apply form strings to `base`; returns the config and problems keyed by field.
+
+    Each value is coerced on its own (so one bad field never hides another's message), then
+    the whole config is checked with `TrainConfig.field_problems()` for cross-field rules.
+    Problems not tied to one field are under the key "".
+    """
+    config = copy.deepcopy(base)
+    problems: dict[str, list[str]] = {}
+    for key, raw in values.items():
+        spec = FIELD_BY_KEY.get(key)
+        text = raw.strip()
+        if spec is not None and spec.optional and text == "":
+            setattr(config, key, spec.empty)
+            continue
+        try:
+            setattr(config, key, getattr(base.with_overrides(**{key: text}), key))
+        except ConfigError as err:
+            # The value alone is unusable; keep the base value so other checks still run.
+            problems.setdefault(key, []).append(_strip_source(str(err)))
+    for key, messages in config.field_problems().items():
+        for message in messages:
+            if message not in problems.get(key, []):
+                problems.setdefault(key if key in values else "", []).append(message)
+    return config, problems
+
+
+class TrainScreen(Screen):
+    """Configure, launch, watch, cancel and resume a training run."""
+
+    DEFAULT_CSS = """
+    TrainScreen { layout: horizontal; }
+    TrainScreen #train-form { width: 46; border-right: solid $primary-background; padding: 0 1; }
+    TrainScreen .field-label { margin-top: 1; color: $text-muted; }
+    TrainScreen .field-error { color: $error; height: auto; }
+    TrainScreen .field-error.-empty { display: none; }
+    TrainScreen Input.-invalid { border: tall $error; }
+    TrainScreen #form-errors { color: $error; height: auto; margin-top: 1; }
+    TrainScreen #form-buttons { height: auto; margin-top: 1; }
+    TrainScreen #train-right { width: 1fr; }
+    TrainScreen #run-controls { height: auto; padding: 0 1; }
+    TrainScreen #run-controls Button { margin-right: 1; }
+    TrainScreen #watch-select { width: 1fr; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+l", "launch", "Launch"),
+        Binding("ctrl+k", "cancel_run", "Cancel run"),
+        Binding("ctrl+u", "resume_run", "Resume run"),
+    ]
+
+    def __init__(self, runs_root: Path, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.runs_root = Path(runs_root)
+        self.base = TrainConfig.from_preset("cpu-demo")
+        self.config: TrainConfig | None = None
+        self.problems: dict[str, list[str]] = {}
+        self.run_dir: Path | None = None
+        self._filling = False
+
+    # -- layout ---------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="train-form"):
+            yield Label("preset", classes="field-label")
+            yield Select(
+                [(name, name) for name in PRESETS] + [("custom (defaults)", CUSTOM)],
+                value="cpu-demo",
+                allow_blank=False,
+                id="preset",
+            )
+            for f in FIELDS:
+                yield Label(f.label, classes="field-label")
+                if f.choices:
+                    yield Select(
+                        [(c, c) for c in f.choices],
+                        allow_blank=False,
+                        id=f"f-{f.key}",
+                        value=show_value(getattr(self.base, f.key)),
+                    )
+                else:
+                    yield Input(show_value(getattr(self.base, f.key)), id=f"f-{f.key}", compact=True)
+                yield Static("", classes="field-error -empty", id=f"e-{f.key}")
+            yield Static("", id="form-errors")
+            with Horizontal(id="form-buttons"):
+                yield Button("Launch", id="launch", variant="primary")
+        with Vertical(id="train-right"):
+            with Horizontal(id="run-controls"):
+                yield Select([], prompt="watch a run…", id="watch-select")
+                yield Button("Cancel", id="cancel", variant="error", disabled=True)
+                yield Button("Resume", id="resume", variant="success", disabled=True)
+            yield RunMonitor(id="monitor")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.validate_form()
+        self.refresh_runs(reattach=True)
+
+    # -- form -----------------------------------------------------------------------------
+    def form_values(self) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for f in FIELDS:
+            widget = self.query_one(f"#f-{f.key}")
+            if isinstance(widget, Select):
+                values[f.key] = "" if widget.value is Select.NULL else str(widget.value)
+            else:
+                assert isinstance(widget, Input)
+                values[f.key] = widget.value
+        return values
+
+    def fill_form(self, config: TrainConfig) -> None:
+        """Show a config's values (a preset was chosen)."""
+        self._filling = True
+        try:
+            for f in FIELDS:
+                widget = self.query_one(f"#f-{f.key}")
+                value = show_value(getattr(config, f.key))
+                if isinstance(widget, Select):
+                    widget.value = value
+                else:
+                    assert isinstance(widget, Input)
+                    widget.value = value
+        finally:
+            self._filling = False
+        self.validate_form()
+
+    def validate_form(self) -> bool:
+        """Rebuild the config from the form; show each problem next to its field."""
+        config, problems = form_to_config(self.base, self.form_values())
+        config.output_root = str(self.runs_root)
+        self.config = None if problems else config
+        self.problems = problems
+        for f in FIELDS:
+            messages = problems.get(f.key, [])
+            err = self.query_one(f"#e-{f.key}", Static)
+            err.update("\n".join(messages))
+            err.set_class(not messages, "-empty")
+            self.query_one(f"#f-{f.key}").set_class(bool(messages), "-invalid")
+        general = problems.get("", [])
+        count = sum(len(v) for v in problems.values())
+        summary = f"{count} problem(s): fix them to launch." if count else ""
+        self.query_one("#form-errors", Static).update("\n".join([*general, summary]).strip())
+        self.query_one("#launch", Button).disabled = bool(problems)
+        return not problems
+
+    @on(Select.Changed, "#preset")
+    def _preset_changed(self, event: Select.Changed) -> None:
+        name = event.value
+        if name is Select.NULL:
+            return
+        self.base = TrainConfig() if name == CUSTOM else TrainConfig.from_preset(str(name))
+        self.fill_form(self.base)
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        if not self._filling and event.input.id and event.input.id.startswith("f-"):
+            self.validate_form()
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        if not self._filling and event.select.id and event.select.id.startswith("f-"):
+            self.validate_form()
+
+    # -- launching and run control ----------------------------------------------------------
+    @on(Button.Pressed, "#launch")
+    def _launch_pressed(self) -> None:
+        self.action_launch()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel_run()
+
+    @on(Button.Pressed, "#resume")
+    def _resume_pressed(self) -> None:
+        self.action_resume_run()
+
+    def action_launch(self) -> None:
+        if not self.validate_form() or self.config is None:
+            self.notify("The configuration has problems: see the messages in the form.", severity="error")
+            return
+        config = self.config
+        # Name the run here, so the screen knows the folder before the process starts.
+        if not config.run_name:
+            config = config.with_overrides(run_name=config.resolved_run_name())
+        self.query_one("#launch", Button).disabled = True
+        self._launch(config)
+
+    @work(thread=True, exclusive=True, group="run-control")
+    def _launch(self, config: TrainConfig) -> None:
+        from bnner_tui.core.train.launch import launch
+
+        run_dir = Path(config.output_root) / str(config.run_name)
+        try:
+            launch(config)
+        except BnnerError as err:
+            self.app.call_from_thread(self._after_launch, None, str(err))
+            return
+        except Exception as err:  # never a crash: one sentence, details in the log
+            self.app.call_from_thread(self._after_launch, None, f"Could not start the run: {err}.")
+            return
+        self.app.call_from_thread(self._after_launch, run_dir, None)
+
+    def _after_launch(self, run_dir: Path | None, error: str | None) -> None:
+        self.validate_form()
+        if error is not None or run_dir is None:
+            self.notify(error or "Could not start the run.", severity="error", timeout=8)
+            return
+        self.notify(f"Started run {run_dir.name}; it keeps running if you close the app.")
+        self.watch_run(run_dir)
+        self.refresh_runs()
+
+    def watch_run(self, run_dir: Path) -> None:
+        """Attach the monitor to a run folder (from its first event)."""
+        self.run_dir = Path(run_dir)
+        self.query_one(RunMonitor).attach(self.run_dir)
+        self._sync_buttons()
+
+    def action_cancel_run(self) -> None:
+        if self.run_dir is None or self.query_one(RunMonitor).state.status != "running":
+            self.notify("No running run to cancel.", severity="warning")
+            return
+        self.query_one("#cancel", Button).disabled = True
+        self._control("cancel", self.run_dir)
+
+    def action_resume_run(self) -> None:
+        if self.run_dir is None or self.query_one(RunMonitor).state.status not in ("cancelled", "failed", "killed"):
+            self.notify("Only a cancelled, failed or killed run can be resumed.", severity="warning")
+            return
+        self.query_one("#resume", Button).disabled = True
+        self._control("resume", self.run_dir)
+
+    @work(thread=True, exclusive=True, group="run-control")
+    def _control(self, what: str, run_dir: Path) -> None:
+        from bnner_tui.core.train import launch as launch_mod
+
+        try:
+            if what == "cancel":
+                launch_mod.cancel(run_dir)
+                message = f"Asked run {run_dir.name} to stop: it saves a checkpoint first."
+            else:
+                launch_mod.resume(run_dir)
+                message = f"Resuming run {run_dir.name} from its last checkpoint."
+        except BnnerError as err:
+            self.app.call_from_thread(self._after_control, what, run_dir, str(err))
+            return
+        except Exception as err:
+            self.app.call_from_thread(self._after_control, what, run_dir, f"Could not {what} the run: {err}.")
+            return
+        self.app.call_from_thread(self._after_control, what, run_dir, None, message)
+
+    def _after_control(self, what: str, run_dir: Path, error: str | None, message: str | None = None) -> None:
+        if error is not None:
+            self.notify(error, severity="error", timeout=8)
+        else:
+            self.notify(message or "Done.")
+            if what == "resume":
+                self.watch_run(run_dir)
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        status = self.query_one(RunMonitor).state.status
+        attached = self.run_dir is not None
+        self.query_one("#cancel", Button).disabled = not (attached and status == "running")
+        self.query_one("#resume", Button).disabled = not (attached and status in ("cancelled", "failed", "killed"))
+
+    @on(RunMonitor.StatusChanged)
+    def _status_changed(self, event: RunMonitor.StatusChanged) -> None:
+        self._sync_buttons()
+        if event.status == "finished":
+            self.notify(f"Run {event.run_dir.name} finished.")
+        elif event.status == "failed":
+            self.notify(f"Run {event.run_dir.name} failed: {event.reason}", severity="error", timeout=10)
+        elif event.status == "cancelled":
+            self.notify(f"Run {event.run_dir.name} was cancelled; Resume continues it.", severity="warning")
+        self.refresh_runs()
+
+    # -- run list / re-attaching ----------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="run-list")
+    def refresh_runs(self, reattach: bool = False) -> None:
+        from bnner_tui.core.runs import list_runs
+
+        try:
+            runs = list_runs(self.runs_root)
+        except BnnerError as err:
+            self.app.call_from_thread(self.notify, str(err), severity="error")
+            return
+        except Exception:
+            runs = []
+        rows = [(Path(getattr(r, "path", self.runs_root / r.name)), str(r.name), str(r.status)) for r in runs]
+        self.app.call_from_thread(self._show_runs, rows, reattach)
+
+    def _show_runs(self, rows: list[tuple[Path, str, str]], reattach: bool) -> None:
+        select = self.query_one("#watch-select", Select)
+        options = [(f"{name} · {status}", str(path)) for path, name, status in rows]
+        current = str(self.run_dir) if self.run_dir else None
+        with self.prevent(Select.Changed):
+            select.set_options(options)
+            if current and any(value == current for _, value in options):
+                select.value = current
+        if reattach and self.run_dir is None:
+            running = [path for path, _, status in rows if status == "running"]
+            if running:
+                newest = max(
+                    running, key=lambda p: (p / "events.jsonl").stat().st_mtime if (p / "events.jsonl").exists() else 0
+                )
+                self.notify(f"Re-attached to running run {newest.name}.")
+                self.watch_run(newest)
+                with self.prevent(Select.Changed):
+                    select.value = str(newest)
+
+    @on(Select.Changed, "#watch-select")
+    def _watch_selected(self, event: Select.Changed) -> None:
+        if event.value is Select.NULL:
+            return
+        path = Path(str(event.value))
+        if path != self.run_dir:
+            self.watch_run(path)
