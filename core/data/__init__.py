@@ -20,7 +20,7 @@ from bnner_tui.core.data.source import LoadedSource
 __all__ = ["DEMO_DIR", "LoadedSource", "describe_spec", "load_source"]
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
-DEMO_NAME = "demo set (synthetic Bengali sample bundled with bnner-tui)"
+DEMO_NAME = "demo set (synthetic, bundled)"
 
 
 def describe_spec(spec: str) -> str:

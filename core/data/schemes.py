@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 SCHEMES = ("auto", "iob2", "iob1", "bioes", "bilou", "io")
 SCHEME_NAMES = {"iob2": "IOB2", "iob1": "IOB1", "bioes": "BIOES", "bilou": "BILOU", "io": "IO"}
@@ -76,6 +77,7 @@ def canonical_scheme(name: str) -> str:
     return key
 
 
+@lru_cache(maxsize=4096)
 def split_tag(tag: str) -> tuple[str, str | None]:
     """'B-PER' -> ('B', 'PER'); 'O' -> ('O', None); raises ValueError for anything else."""
     if tag == "O":

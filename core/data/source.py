@@ -79,6 +79,7 @@ def build_source(
     warnings: list[str] | None = None,
 ) -> LoadedSource:
     """Convert, normalise and package raw splits; errors name the file and line."""
+    import pyarrow as pa
     from datasets import ClassLabel, Dataset, DatasetDict, DatasetInfo, Features, Sequence, Value
 
     warnings = list(warnings or [])
@@ -158,7 +159,14 @@ def build_source(
         else:
             ids = [[label_id[t] for t in sent] for sent in tags]
             info = DatasetInfo(features=features)
-        out[key] = Dataset.from_dict({"tokens": tokens, "ner_tags": ids}, features=features, info=info)
+        # Straight to Arrow: Dataset.from_dict would re-encode every example through the features (~3x slower).
+        table = pa.table(
+            {
+                "tokens": pa.array(tokens, type=pa.list_(pa.string())),
+                "ner_tags": pa.array(ids, type=pa.list_(pa.int64())),
+            }
+        )
+        out[key] = Dataset(table, info=info)
     if unlabelled:
         warnings.append(f"split(s) {', '.join(sorted(unlabelled))} have no tags (tokens only): they cannot be scored")
     return LoadedSource(

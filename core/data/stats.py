@@ -1,0 +1,92 @@
+"""Dataset numbers a person checks before training: sizes, entities per type, subword lengths.
+
+Piece lengths count what the model sees: the tokenizer's pieces for the words of a sentence
+plus its special tokens ([CLS]/[SEP] for BERT), with truncation off, so "over max length"
+is the number of sentences that training at that max length would cut.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from bnner_tui.core.data.source import LoadedSource
+
+
+@dataclass
+class PieceStats:
+    """Subword lengths of one split under one tokenizer (special tokens included)."""
+
+    p50: float
+    p95: float
+    max: int
+    over_max_length: int
+    max_length: int
+
+
+@dataclass
+class SplitStats:
+    split: str
+    sentences: int
+    tokens: int
+    labelled: bool
+    entities: dict[str, int] = field(default_factory=dict)  # type -> count of entities (B- tags)
+    tags: dict[str, int] = field(default_factory=dict)  # label name -> count
+    pieces: PieceStats | None = None
+
+    @property
+    def total_entities(self) -> int:
+        return sum(self.entities.values())
+
+
+@dataclass
+class DataStats:
+    name: str
+    label_names: list[str]
+    types: list[str]
+    splits: list[SplitStats]
+
+
+def _piece_lengths(tokenizer: Any, sentences: list[list[str]]) -> list[int]:
+    from tokenizers import Tokenizer
+
+    tok = tokenizer
+    if tok.truncation is not None or tok.padding is not None:
+        tok = Tokenizer.from_str(tokenizer.to_str())  # a private copy: never change the caller's settings
+        tok.no_truncation()
+        tok.no_padding()
+    if not sentences:
+        return []
+    encodings = tok.encode_batch(sentences, is_pretokenized=True, add_special_tokens=True)
+    return [len(e.ids) for e in encodings]
+
+
+def compute_stats(source: LoadedSource, *, tokenizer: Any = None, max_length: int = 128) -> DataStats:
+    """Counts per split; piece-length percentiles when a `tokenizers.Tokenizer` is given."""
+    import numpy as np
+
+    names = source.label_names
+    types = [n[2:] for n in names if n.startswith("B-")]
+    out = []
+    for split, ds in source.dataset.items():
+        tokens = ds["tokens"]
+        labelled = source.is_labelled(split)
+        st = SplitStats(split=split, sentences=len(tokens), tokens=sum(len(t) for t in tokens), labelled=labelled)
+        if labelled:
+            counts: Counter[int] = Counter()
+            for row in ds["ner_tags"]:
+                counts.update(row)
+            st.tags = {names[i]: counts.get(i, 0) for i in range(len(names))}
+            st.entities = {t: st.tags.get(f"B-{t}", 0) for t in types}
+        if tokenizer is not None:
+            lengths = np.asarray(_piece_lengths(tokenizer, tokens) or [0])
+            st.pieces = PieceStats(
+                p50=float(np.percentile(lengths, 50)),
+                p95=float(np.percentile(lengths, 95)),
+                max=int(lengths.max()),
+                over_max_length=int((lengths > max_length).sum()),
+                max_length=max_length,
+            )
+        out.append(st)
+    return DataStats(name=source.name, label_names=names, types=types, splits=out)
