@@ -1,0 +1,372 @@
+"""The Tag screen: type Bengali text, tag it with a run's model, copy or export the entities.
+
+All of the work is `core.tagger`: the screen loads a `Tagger` once per model in a thread worker
+(torch and transformers are imported there, never at start-up), tags in another worker so
+typing never waits on the model, and shows what came back: inline highlights with a legend and
+a table of text, label, score and raw character offsets.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static, TextArea
+
+from bnner_tui.tui.screens import report_error
+
+OTHER_MODEL = "__other__"
+EXAMPLE = "শেখ হাসিনা ঢাকায় বাংলাদেশ ক্রিকেট বোর্ডের সভায় যোগ দেন।"
+# Fixed colours with white text read on both the dark and the light theme.
+ENTITY_STYLES = {
+    "PER": "bold #ffffff on #1f6feb",
+    "ORG": "bold #ffffff on #1a7f37",
+    "LOC": "bold #ffffff on #9a6700",
+    "MISC": "bold #ffffff on #8250df",
+}
+OTHER_STYLE = "bold #ffffff on #57606a"
+
+
+def entity_style(label: str) -> str:
+    return ENTITY_STYLES.get(label, OTHER_STYLE)
+
+
+def highlight(text: str, entities: list[Any]) -> Text:
+    """The raw text with each entity on its type's colour and its label after it, offsets untouched."""
+    out = Text()
+    pos = 0
+    for e in sorted(entities, key=lambda e: e.start):
+        if e.start < pos:
+            continue
+        out.append(text[pos : e.start])
+        out.append(text[e.start : e.end], style=entity_style(e.label))
+        out.append(f" {e.label}", style="dim italic")
+        pos = e.end
+    out.append(text[pos:])
+    return out
+
+
+def legend(labels: list[str]) -> Text:
+    out = Text("legend: ", style="dim")
+    for i, label in enumerate(labels):
+        if i:
+            out.append("  ")
+        out.append(f" {label} ", style=entity_style(label))
+    return out
+
+
+def entity_types_of(label_names: list[str]) -> list[str]:
+    seen: list[str] = []
+    for name in label_names:
+        if "-" in name and name.split("-", 1)[1] not in seen:
+            seen.append(name.split("-", 1)[1])
+    return seen
+
+
+class ExportDialog(ModalScreen[Path | None]):
+    """Ask where to write the jsonl; the write itself keeps a backup of an existing file."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    ExportDialog { align: center middle; }
+    ExportDialog > Vertical { width: 72; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
+    ExportDialog Horizontal { height: auto; margin-top: 1; }
+    """
+
+    def __init__(self, default: Path, count: int) -> None:
+        super().__init__()
+        self._default = default
+        self._count = count
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"Export {self._count} tagged text(s) as JSON lines to:")
+            yield Input(str(self._default), id="export-path")
+            yield Static("An existing file is kept as a numbered backup (NAME.~N~).", classes="muted")
+            with Horizontal():
+                yield Button("Export", id="export-ok", variant="primary")
+                yield Button("Cancel", id="export-cancel")
+
+    @on(Button.Pressed, "#export-ok")
+    @on(Input.Submitted, "#export-path")
+    def _ok(self) -> None:
+        value = self.query_one("#export-path", Input).value.strip()
+        self.dismiss(Path(value).expanduser() if value else None)
+
+    @on(Button.Pressed, "#export-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TagScreen(Screen[None]):
+    """Bengali text in, entities out."""
+
+    TITLE = "Tag"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "tag", "Tag"),
+        Binding("ctrl+l", "focus_model", "Model"),
+        Binding("ctrl+b", "copy", "Copy"),
+        Binding("ctrl+g", "export", "Export"),
+    ]
+    DEFAULT_CSS = """
+    TagScreen #model-bar { height: 3; }
+    TagScreen #model-pick { width: 44; }
+    TagScreen #model-path { width: 1fr; }
+    TagScreen #load-model { width: 10; min-width: 8; }
+    TagScreen #model-status { height: 1; padding: 0 1; color: $text-muted; }
+    TagScreen #text { height: 8; }
+    TagScreen #actions { height: 3; }
+    TagScreen #actions Button { margin-right: 1; }
+    TagScreen #legend { height: 1; padding: 0 1; }
+    TagScreen #highlight-box { height: auto; max-height: 10; border: round $panel; padding: 0 1; }
+    TagScreen #entities { height: 1fr; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.taggers: dict[str, Any] = {}
+        self.tagger: Any = None
+        self.model_spec: str | None = None
+        self.result: Any = None
+        self.history: dict[str, Any] = {}
+        self._tag_timer: Timer | None = None
+        self._loading: str | None = None
+        self._model_values: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="model-bar"):
+            yield Select([], prompt="pick a run's model", id="model-pick")
+            yield Input(placeholder="or a model folder / run folder / hub id", id="model-path")
+            yield Button("Load", id="load-model", variant="primary")
+        yield Static("no model loaded: pick a run, or type a model folder or hub id", id="model-status")
+        yield TextArea(EXAMPLE, id="text", soft_wrap=True, tab_behavior="focus")
+        with Horizontal(id="actions"):
+            yield Button("Tag", id="tag", variant="primary", tooltip="ctrl+r")
+            yield Button("Copy", id="copy", tooltip="ctrl+b: entities as JSON to the clipboard")
+            yield Button("Export", id="export", tooltip="ctrl+g: all tagged texts to a .jsonl file")
+        yield Static("", id="legend")
+        with VerticalScroll(id="highlight-box"):
+            yield Static("", id="highlighted")
+        table: DataTable[Any] = DataTable(id="entities", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#entities", DataTable)
+        table.add_column("text", width=30, key="text")
+        table.add_column("label", width=7, key="label")
+        table.add_column("score", width=6, key="score")
+        table.add_column("start", width=6, key="start")
+        table.add_column("end", width=6, key="end")
+        self.refresh_models()
+        self.watch(self.app, "selected_run", self._selected_run_changed, init=False)
+        selected = getattr(self.app, "selected_run", None)
+        default = self._default_model(selected)
+        if default is not None:
+            self.load_model(str(default))
+
+    # -- models -----------------------------------------------------------------------------
+    def _runs_root(self) -> Path:
+        return Path(getattr(self.app, "runs_root", Path("runs")))
+
+    def refresh_models(self) -> None:
+        """Offer every run that has a saved model, newest first."""
+        options: list[tuple[str, str]] = []
+        try:
+            from bnner_tui.core.runs import list_runs
+
+            for run in list_runs(self._runs_root()):
+                if (run.path / "model" / "config.json").is_file():
+                    f1 = f" F1 {run.best_f1:.3f}" if run.best_f1 is not None else ""
+                    options.append((f"{run.name} ({run.status}{f1})", str(run.path)))
+        except Exception as err:
+            report_error(self.app, err, title="Runs")
+        options.append(("model folder or hub id…", OTHER_MODEL))
+        select = self.query_one("#model-pick", Select)
+        self._model_values = {value for _, value in options}
+        with self.prevent(Select.Changed):
+            select.set_options(options)
+
+    def _default_model(self, selected: Path | None) -> Path | None:
+        if selected is not None and (Path(selected) / "model" / "config.json").is_file():
+            return Path(selected)
+        from bnner_tui.core.tagger import find_latest_run_model
+
+        return find_latest_run_model(self._runs_root())
+
+    def _selected_run_changed(self, run: Path | None) -> None:
+        if run is not None and (Path(run) / "model" / "config.json").is_file():
+            self.refresh_models()
+            self.load_model(str(run))
+
+    @on(Select.Changed, "#model-pick")
+    def _model_picked(self, event: Select.Changed) -> None:
+        if event.value == OTHER_MODEL:
+            self.query_one("#model-path", Input).focus()
+        elif isinstance(event.value, str):
+            self.load_model(event.value)
+
+    @on(Input.Submitted, "#model-path")
+    @on(Button.Pressed, "#load-model")
+    def _load_pressed(self) -> None:
+        spec = self.query_one("#model-path", Input).value.strip()
+        if not spec:
+            value = self.query_one("#model-pick", Select).value
+            spec = value if isinstance(value, str) and value != OTHER_MODEL else ""
+        if not spec:
+            self.notify("Pick a run or type a model folder or hub id first.", severity="warning")
+            return
+        self.load_model(spec)
+
+    def action_focus_model(self) -> None:
+        self.query_one("#model-path", Input).focus()
+
+    def load_model(self, spec: str) -> None:
+        """Use the cached tagger for `spec`, or load it once in a worker."""
+        if spec in self.taggers:
+            self._model_ready(spec, self.taggers[spec])
+            return
+        if self._loading == spec:
+            return
+        self._loading = spec
+        select = self.query_one("#model-pick", Select)
+        if spec in self._model_values:
+            with self.prevent(Select.Changed):
+                select.value = spec
+        self._set_status(f"loading model… ({spec})")
+        self._load_worker(spec)
+
+    @work(thread=True, exclusive=True, group="model", exit_on_error=False)
+    def _load_worker(self, spec: str) -> None:
+        try:
+            from bnner_tui.core.tagger import Tagger
+
+            tagger = Tagger.load(spec, runs_dir=self._runs_root())
+        except Exception as err:
+            report_error(self.app, err, title="Model")
+            self.app.call_from_thread(self._model_failed, spec)
+            return
+        self.app.call_from_thread(self._model_ready, spec, tagger)
+
+    def _model_failed(self, spec: str) -> None:
+        if self._loading == spec:
+            self._loading = None
+        self._set_status("no model loaded: " + ("the last one failed to load" if self.tagger is None else ""))
+        if self.tagger is not None:
+            self._set_status(f"model: {self.tagger.source} (the model you asked for failed to load)")
+
+    def _model_ready(self, spec: str, tagger: Any) -> None:
+        self.taggers[spec] = tagger
+        self.tagger = tagger
+        self.model_spec = spec
+        if self._loading == spec:
+            self._loading = None
+        labels = list(tagger.labels)
+        self._set_status(f"model: {tagger.source} · {len(labels)} labels · {tagger.device}")
+        self.query_one("#legend", Static).update(legend(entity_types_of(labels)))
+        for warning in getattr(tagger, "warnings", []):
+            self.notify(warning, severity="warning", markup=False)
+        self.action_tag()
+
+    def _set_status(self, text: str) -> None:
+        self.query_one("#model-status", Static).update(Text(text))
+
+    # -- tagging ----------------------------------------------------------------------------
+    @on(TextArea.Changed, "#text")
+    def _text_changed(self) -> None:
+        if self.tagger is None:
+            return
+        if self._tag_timer is not None:
+            self._tag_timer.stop()
+        self._tag_timer = self.set_timer(0.5, self.action_tag)
+
+    @on(Button.Pressed, "#tag")
+    def action_tag(self) -> None:
+        text = self.query_one("#text", TextArea).text
+        if self.tagger is None:
+            if self._loading:
+                self.notify("The model is still loading; the text is tagged as soon as it is ready.")
+            else:
+                self.notify("Load a model first (ctrl+l): a run, a model folder or a hub id.", severity="warning")
+            return
+        if not text.strip():
+            self._show(None)
+            return
+        self._tag_worker(self.tagger, text)
+
+    @work(thread=True, exclusive=True, group="tag", exit_on_error=False)
+    def _tag_worker(self, tagger: Any, text: str) -> None:
+        try:
+            result = tagger.tag(text)
+        except Exception as err:
+            report_error(self.app, err, title="Tagging")
+            return
+        self.app.call_from_thread(self._show, result)
+
+    def _show(self, result: Any) -> None:
+        self.result = result
+        table = self.query_one("#entities", DataTable)
+        table.clear()
+        box = self.query_one("#highlighted", Static)
+        if result is None:
+            box.update("")
+            return
+        self.history[result.text] = result
+        box.update(highlight(result.text, result.entities))
+        for e in result.entities:
+            table.add_row(Text(e.text, no_wrap=True, overflow="ellipsis"), e.label, f"{e.score:.3f}", e.start, e.end)
+        if not result.entities:
+            self._set_status(f"model: {self.tagger.source} · no entities found in this text")
+        else:
+            self._set_status(f"model: {self.tagger.source} · {len(result.entities)} entities")
+
+    # -- copy / export ----------------------------------------------------------------------
+    @on(Button.Pressed, "#copy")
+    def action_copy(self) -> None:
+        if self.result is None:
+            self.notify("Nothing to copy yet: tag a text first.", severity="warning")
+            return
+        payload = {"text": self.result.text, "entities": self.result.to_dict()["entities"]}
+        self.app.copy_to_clipboard(json.dumps(payload, ensure_ascii=False))
+        self.notify(f"Copied {len(self.result.entities)} entities as JSON.")
+
+    @on(Button.Pressed, "#export")
+    def action_export(self) -> None:
+        if not self.history:
+            self.notify("Nothing to export yet: tag a text first.", severity="warning")
+            return
+        self.app.push_screen(ExportDialog(Path("tagged.jsonl"), len(self.history)), self._export_to)
+
+    def _export_to(self, path: Path | None) -> None:
+        if path is None:
+            return
+        try:
+            written, backup = export_results(path, list(self.history.values()))
+        except Exception as err:
+            report_error(self.app, err, title="Export")
+            return
+        extra = f" (previous file kept as {backup.name})" if backup else ""
+        self.notify(f"Wrote {written} line(s) to {path}{extra}.", markup=False)
+
+
+def export_results(path: Path, results: list[Any]) -> tuple[int, Path | None]:
+    """One JSON object per tagged text; atomic, and an existing file is kept as a numbered backup."""
+    from bnner_tui.core.card import atomic_write_text
+    from bnner_tui.core.errors import BnnerError
+
+    if path.is_dir():
+        raise BnnerError(f"{path} is a folder: give a file name such as {path / 'tagged.jsonl'}.")
+    if not path.parent.exists():
+        raise BnnerError(f"{path.parent} does not exist: create the folder first or pick another path.")
+    lines = [json.dumps(r.to_dict(), ensure_ascii=False) for r in results]
+    backup = atomic_write_text(path, "\n".join(lines) + "\n")
+    return len(lines), backup
