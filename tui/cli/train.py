@@ -1,9 +1,534 @@
-"""CLI commands for this area; see register()."""
+"""`bnner-tui train`, `eval`, `runs`, `follow`, `cancel`: headless run control.
+
+The CLI never trains in its own process: it launches the training process (core.train.launch)
+and then only reads the run's events.jsonl, exactly like the TUI does. So a closed terminal
+does not kill a run, `bnner-tui follow RUN` re-attaches to it, and what the CLI shows is what
+the run folder records. Ctrl-C asks the run to checkpoint and stop (a second Ctrl-C stops
+waiting and leaves the run to finish its checkpoint in the background).
+
+Only typer, rich and light core modules are imported at top level (start-up time rule).
+"""
 
 from __future__ import annotations
 
+import json
+import time
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from bnner_tui.core.errors import BnnerError
+from bnner_tui.core.events import TERMINAL_TYPES, EventTail, read_events
+
+console = Console(highlight=False)
+
+EXIT_FAILED = 1
+EXIT_CANCELLED = 130
+
+_STATUS_STYLE = {
+    "running": "bold cyan",
+    "finished": "green",
+    "failed": "bold red",
+    "cancelled": "yellow",
+    "killed": "red",
+    "created": "dim",
+}
+
+
+# ---- formatting helpers ------------------------------------------------------------------------
+
+
+def _f(value: Any, digits: int = 3) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "—"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    s = round(seconds)
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}h{m:02d}m" if h else (f"{m}m{s:02d}s" if m else f"{s}s")
+
+
+def scores_table(entry: dict[str, Any], *, split: str, title_extra: str = "") -> Table:
+    """Per-entity precision/recall/F1 (word level, seqeval strict IOB2) plus the overall row."""
+    table = Table(
+        title=f"Word-level entity scores on {split}{title_extra}",
+        caption="seqeval, strict IOB2, one prediction per word (its first subword piece)",
+        title_justify="left",
+    )
+    for col in ("entity", "precision", "recall", "F1", "support"):
+        table.add_column(col, justify="left" if col == "entity" else "right")
+    per_type = entry.get("per_type") or {}
+    for name in sorted(per_type):
+        row = per_type[name] or {}
+        table.add_row(
+            name, _f(row.get("precision")), _f(row.get("recall")), _f(row.get("f1")), str(row.get("support", "—"))
+        )
+    overall = entry.get("overall") or {}
+    support = sum(int((r or {}).get("support") or 0) for r in per_type.values()) if per_type else None
+    table.add_row(
+        "[bold]overall (micro)[/]",
+        _f(overall.get("precision")),
+        _f(overall.get("recall")),
+        f"[bold]{_f(overall.get('f1'))}[/]",
+        str(support) if support is not None else "—",
+        end_section=False,
+    )
+    return table
+
+
+def _print_scores(entry: dict[str, Any], *, split: str) -> None:
+    console.print(scores_table(entry, split=split))
+    extra = []
+    if isinstance(entry.get("loss"), (int, float)):
+        extra.append(f"loss {_f(entry['loss'], 4)}")
+    if isinstance((entry.get("overall") or {}).get("accuracy"), (int, float)):
+        extra.append(f"word accuracy {_f(entry['overall']['accuracy'])}")
+    if extra:
+        console.print("  " + " · ".join(extra))
+    piece = entry.get("piece_level")
+    if isinstance(piece, dict):
+        pf1 = piece.get("f1", (piece.get("overall") or {}).get("f1"))
+        console.print(
+            f"  [yellow]piece-level F1 {_f(pf1)}[/] — the notebook's way (every subword piece scored);"
+            " it inflates the score and is not comparable with word-level F1."
+        )
+
+
+# ---- following a run ---------------------------------------------------------------------------
+
+
+class _Follower:
+    """Renders one run's events: a Rich progress bar (ETA, loss, last F1) plus a line per milestone."""
+
+    def __init__(self, run: Any, *, total: int | None = None, step: int = 0) -> None:
+        self.run = run
+        self.total = total
+        self.step = step
+        self.loss: float | None = None
+        self.f1: float | None = None
+        self.last_eval: dict[str, Any] | None = None
+        self.terminal: dict[str, Any] | None = None
+        self.progress: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> _Follower:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("•"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[info]}"),
+            console=console,
+            transient=False,
+        )
+        self.progress.__enter__()
+        self.task = self.progress.add_task(self.run.name, total=self.total, completed=self.step, info="starting…")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)
+
+    def say(self, text: str) -> None:
+        self.progress.console.print(text, soft_wrap=True)
+
+    def _info(self) -> str:
+        parts = []
+        if self.loss is not None:
+            parts.append(f"loss {self.loss:.4f}")
+        if self.f1 is not None:
+            parts.append(f"F1 {self.f1:.3f}")
+        return " ".join(parts)
+
+    def handle(self, ev: dict[str, Any]) -> None:
+        kind = ev.get("type")
+        if kind == "started":
+            self.say(f"model: {ev.get('model', '?')}")
+            sizes = ev.get("dataset_sizes") or {}
+            size_text = ", ".join(f"{k} {v}" for k, v in sizes.items())
+            self.say(f"data: {ev.get('dataset', '?')} ({size_text})")
+            self.say(
+                f"device: {ev.get('device', '?')} · precision {ev.get('precision', '?')}"
+                f" · processes {ev.get('nproc', 1)} · tracking {ev.get('tracking', 'none')}"
+            )
+            if ev.get("wandb_dir"):
+                self.say(f"W&B offline files: {ev['wandb_dir']} (upload later with: wandb sync DIR)")
+            if isinstance(ev.get("total_steps"), int):
+                self.total = ev["total_steps"]
+        elif kind == "resumed":
+            self.step = int(ev.get("from_step") or self.step)
+            self.say(f"resumed from step {self.step} ({ev.get('checkpoint', '')})")
+        elif kind == "step":
+            self.step = int(ev.get("step") or self.step)
+            if isinstance(ev.get("total_steps"), int):
+                self.total = ev["total_steps"]
+            if isinstance(ev.get("loss"), (int, float)):
+                self.loss = float(ev["loss"])
+        elif kind == "eval":
+            self.step = int(ev.get("step") or self.step)
+            overall = ev.get("overall") or {}
+            self.f1 = overall.get("f1") if isinstance(overall.get("f1"), (int, float)) else self.f1
+            self.last_eval = ev
+            line = (
+                f"eval @ step {self.step} (epoch {_f(ev.get('epoch'), 2)}) on {ev.get('split', '?')}:"
+                f" loss {_f(ev.get('loss'), 4)} · word-level F1 {_f(overall.get('f1'))}"
+                f" (P {_f(overall.get('precision'))}, R {_f(overall.get('recall'))})"
+            )
+            piece = ev.get("piece_level")
+            if isinstance(piece, dict):
+                pf1 = piece.get("f1", (piece.get("overall") or {}).get("f1"))
+                line += f" · piece-level F1 {_f(pf1)} (inflated)"
+            self.say(line)
+        elif kind == "checkpoint":
+            self.step = int(ev.get("step") or self.step)
+        elif kind == "log":
+            level = str(ev.get("level", "info")).lower()
+            if level in ("warning", "error", "critical"):
+                self.say(f"[yellow]{level}:[/] {ev.get('message', '')}")
+        if kind in TERMINAL_TYPES:
+            self.terminal = ev
+            if isinstance(ev.get("step"), int):
+                self.step = ev["step"]
+        else:
+            self.terminal = None  # e.g. `resumed` after an earlier `cancelled` (replaying a run)
+        self.progress.update(self.task, total=self.total, completed=self.step, info=self._info())
+
+
+def follow_run(run: Any, *, proc: Any = None, offset: int = 0, cancel_on_interrupt: bool = True) -> str:
+    """Shows a run's events from `offset` until it ends; returns the final status.
+
+    `proc` (a Popen) lets a process that died without a terminal event be noticed at once;
+    otherwise the run lock tells. Ctrl-C: with `cancel_on_interrupt`, asks the run to checkpoint
+    and stop, then keeps following; a second Ctrl-C (or the first, without it) stops following.
+    """
+    from bnner_tui.core.runs import lock_is_held
+    from bnner_tui.core.train.launch import cancel
+
+    before, _ = read_events(run.events_path) if offset else ([], 0)
+    total = next((e.get("total_steps") for e in reversed(before) if isinstance(e.get("total_steps"), int)), None)
+    step = next((e.get("step") for e in reversed(before) if isinstance(e.get("step"), int)), 0)
+    tail = EventTail(run.events_path, offset=offset)
+    cancelling = False
+    with _Follower(run, total=total, step=step) as view:
+        while True:
+            try:
+                for ev in tail.poll():
+                    view.handle(ev)
+                if view.terminal is not None:
+                    _wait_exit(run, proc, 30.0)  # it still closes files and releases the lock
+                    break
+                alive = proc.poll() is None if proc is not None else lock_is_held(run)
+                if not alive:
+                    for ev in tail.poll():  # what it wrote just before exiting
+                        view.handle(ev)
+                    if view.terminal is not None:
+                        break
+                    code = proc.returncode if proc is not None else None
+                    view.say(
+                        f"[red]The training process exited{f' with code {code}' if code is not None else ''}"
+                        f" without a final event.[/] Last lines of {run.log_path}:"
+                    )
+                    for line in _log_tail(run.log_path, 12):
+                        view.say(f"  {line}")
+                    return "killed"
+                time.sleep(0.2)
+            except KeyboardInterrupt:
+                if not cancel_on_interrupt or cancelling:
+                    view.say(
+                        "Stopped following; the run goes on in the background. Re-attach with:"
+                        f" bnner-tui follow {run.name} --root {run.path.parent}"
+                    )
+                    return "detached"
+                cancelling = True
+                try:
+                    cancel(run)
+                    view.say(
+                        "[yellow]Cancelling:[/] the run finishes its step and saves a checkpoint"
+                        " (Ctrl-C again to stop waiting)."
+                    )
+                except BnnerError as err:
+                    view.say(str(err))
+    return _report_end(run, view)
+
+
+def _wait_exit(run: Any, proc: Any, timeout: float) -> None:
+    """After a terminal event the process still closes files and exits; wait for it (bounded)."""
+    import subprocess
+
+    from bnner_tui.core.train.launch import wait_for_exit
+
+    if proc is not None:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    else:
+        wait_for_exit(run, timeout)
+
+
+def _log_tail(path: Path, n: int) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    return [ln for ln in lines if ln.strip()][-n:]
+
+
+def _report_end(run: Any, view: _Follower) -> str:
+    ev = view.terminal or {}
+    kind = ev.get("type", "killed")
+    if kind == "finished":
+        metrics = run.metrics() or {}
+        config_split = "validation"
+        try:
+            config_split = run.load_config().eval_split
+        except BnnerError:
+            pass
+        splits = metrics.get("splits") or {}
+        split = config_split if config_split in splits else next(iter(splits), None)
+        console.print(f"[green]Finished[/] at step {ev.get('step', view.step)} in {_duration(ev.get('duration_s'))}.")
+        if split is not None:
+            _print_scores(splits[split], split=split)
+        elif view.last_eval is not None:
+            _print_scores(view.last_eval, split=str(view.last_eval.get("split", "validation")))
+        else:
+            console.print("No evaluation split was scored (the data has no labelled validation split).")
+        best = metrics.get("best") or {}
+        if isinstance(best.get("f1"), (int, float)):
+            console.print(f"Best word-level F1 {_f(best['f1'])} at step {best.get('step')}.")
+        console.print(f"Model: {ev.get('model_dir') or run.model_dir}")
+        console.print(f"Metrics: {ev.get('metrics_path') or run.metrics_path}")
+        if metrics.get("wandb_dir"):
+            console.print(f"W&B offline run: {metrics['wandb_dir']} (upload with: wandb sync {metrics['wandb_dir']})")
+        return "finished"
+    if kind == "cancelled":
+        console.print(
+            f"[yellow]Cancelled[/] at step {ev.get('step', view.step)}; checkpoint {ev.get('checkpoint') or '—'}."
+            f" Resume with: bnner-tui train --resume {run.name} --output-root {run.path.parent}"
+        )
+        return "cancelled"
+    if kind == "failed":
+        console.print(f"[bold red]Failed:[/] {ev.get('reason', 'unknown reason')}")
+        console.print(f"Full details in {run.log_path}")
+        return "failed"
+    return "killed"
+
+
+_EXIT = {"finished": 0, "cancelled": EXIT_CANCELLED, "detached": 0}
+
+
+# ---- commands ----------------------------------------------------------------------------------
+
+
+def _parse_set(items: list[str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise BnnerError(f"--set takes KEY=VALUE (got {item!r}).")
+        key, value = item.split("=", 1)
+        key = key.strip().replace("-", "_")
+        out[key] = value.strip()
+    return out
+
+
+def train_command(
+    config_file: Path | None = typer.Option(None, "--config", "-c", help="A TOML file of TrainConfig keys."),
+    preset: str | None = typer.Option(None, "--preset", "-p", help="tutorial | gpu-fast | cpu-demo."),
+    data: str | None = typer.Option(None, "--data", help="demo | wikiann | hub:ID[:CONFIG] | a file or folder."),
+    model: str | None = typer.Option(None, "--model", help="auto | offline | a hub id | a local model folder."),
+    tokenizer: str | None = typer.Option(None, "--tokenizer", help="Tokenizer folder for the offline model."),
+    epochs: float | None = typer.Option(None, "--epochs", help="Training epochs."),
+    max_steps: int | None = typer.Option(None, "--max-steps", help="Stop after N optimizer steps (overrides epochs)."),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="Per-device training batch size."),
+    learning_rate: float | None = typer.Option(None, "--lr", "--learning-rate", help="Peak learning rate."),
+    strategy: str | None = typer.Option(None, "--strategy", help="Subword labels: first | all | all-b2i."),
+    max_length: int | None = typer.Option(None, "--max-length", help="Truncate sentences to N pieces."),
+    grad_accum: int | None = typer.Option(None, "--grad-accum", help="Gradient accumulation steps."),
+    precision: str | None = typer.Option(None, "--precision", help="auto | bf16 | fp16 | fp32."),
+    eval_every: str | None = typer.Option(None, "--eval-every", help='"epoch" or a step count.'),
+    save_every: str | None = typer.Option(None, "--save-every", help='"epoch" or a step count.'),
+    seed: int | None = typer.Option(None, "--seed"),
+    tracking: str | None = typer.Option(None, "--tracking", help="none | wandb | wandb-offline."),
+    nproc: int | None = typer.Option(None, "--nproc", help="Processes (data parallel, via torchrun)."),
+    run_name: str | None = typer.Option(None, "--run-name", help="Run folder name (default: <preset>-<time>)."),
+    output_root: str | None = typer.Option(None, "--output-root", help="Where run folders go (default: runs)."),
+    set_: list[str] | None = typer.Option(None, "--set", help="Any other TrainConfig key: --set warmup_ratio=0.1."),
+    resume: str | None = typer.Option(None, "--resume", help="Continue this run (name or folder) from its checkpoint."),
+    detach: bool = typer.Option(False, "--detach", help="Start the run and return; follow it later."),
+) -> None:
+    """Fine-tune a token classifier: launches the training process and follows its progress."""
+    from bnner_tui.core.config import resolve_config
+    from bnner_tui.core.runs import find_run
+    from bnner_tui.core.train.launch import launch, resume_run
+
+    flags: dict[str, Any] = {
+        "data": data,
+        "model": model,
+        "tokenizer": tokenizer,
+        "epochs": epochs,
+        "max_steps": max_steps,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "strategy": strategy,
+        "max_length": max_length,
+        "grad_accum": grad_accum,
+        "precision": precision,
+        "eval_every": eval_every,
+        "save_every": save_every,
+        "seed": seed,
+        "tracking": tracking,
+        "nproc": nproc,
+        "run_name": run_name,
+        "output_root": output_root,
+    }
+    extra = _parse_set(set_)
+    if resume is not None:
+        given = sorted(k for k, v in {**flags, **extra}.items() if v is not None and k != "output_root")
+        if given or config_file or preset:
+            console.print(
+                f"[yellow]note:[/] a resumed run keeps its saved config; ignoring {', '.join(given) or 'the config'}."
+            )
+        run = find_run(resume, root=output_root or "runs")
+        offset = run.events_path.stat().st_size if run.events_path.exists() else 0
+        proc = resume_run(run)
+        offset = _resume_offset(run, offset)
+    else:
+        overrides = {**extra, **{k: v for k, v in flags.items() if v is not None}}
+        cfg = resolve_config(config_file=config_file, preset=preset, overrides=overrides)
+        proc = launch(cfg)
+        run = proc.run_dir
+        offset = 0
+    console.print(f"Run [bold]{run.name}[/] in {run.path} (pid {proc.pid}; log {run.log_path})")
+    if detach:
+        console.print(
+            f"Running in the background. Follow: bnner-tui follow {run.name} --root {run.path.parent}"
+            f" · cancel: bnner-tui cancel {run.name} --root {run.path.parent} · raw events: tail -f {run.events_path}"
+        )
+        return
+    status = follow_run(run, proc=proc, offset=offset)
+    code = _EXIT.get(status, EXIT_FAILED)
+    if code:
+        raise typer.Exit(code)
+
+
+def _resume_offset(run: Any, size_before: int) -> int:
+    """Where this process's events start: after what the earlier process wrote (the launcher
+    closes a half-written last line first, so the offset is a line boundary)."""
+    try:
+        data = run.events_path.read_bytes()[:size_before]
+    except OSError:
+        return 0
+    end = data.rfind(b"\n")
+    return end + 1 if end >= 0 else 0
+
+
+def follow_command(
+    run_name: str = typer.Argument(..., help="Run name (under --root) or run folder."),
+    root: str = typer.Option("runs", "--root", help="Folder holding the runs."),
+) -> None:
+    """Attach to a run: replay its events and follow it live (Ctrl-C stops following, not the run)."""
+    from bnner_tui.core.runs import find_run
+
+    run = find_run(run_name, root=root)
+    status = follow_run(run, offset=0, cancel_on_interrupt=False)
+    code = _EXIT.get(status, EXIT_FAILED)
+    if code:
+        raise typer.Exit(code)
+
+
+def cancel_command(
+    run_name: str = typer.Argument(..., help="Run name (under --root) or run folder."),
+    root: str = typer.Option("runs", "--root", help="Folder holding the runs."),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait until the run has saved and stopped."),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds to wait."),
+) -> None:
+    """Ask a running run to save a checkpoint and stop (resume it later with train --resume)."""
+    from bnner_tui.core.runs import find_run, run_status
+    from bnner_tui.core.train.launch import cancel, wait_for_exit
+
+    run = find_run(run_name, root=root)
+    pid = cancel(run)
+    console.print(f"Asked run {run.name} (pid {pid}) to save a checkpoint and stop.")
+    if not wait:
+        return
+    if not wait_for_exit(run, timeout):
+        raise BnnerError(f"Run {run.name} is still running after {timeout:.0f} s; it may be saving a large checkpoint.")
+    console.print(f"Run {run.name}: {run_status(run)}.")
+
+
+def runs_command(
+    root: str = typer.Option("runs", "--root", help="Folder holding the runs."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON lines instead of a table."),
+) -> None:
+    """List runs: status, best word-level F1, duration, model, data."""
+    from bnner_tui.core.runs import list_runs
+
+    runs = list_runs(root)
+    if as_json:
+        for r in runs:
+            typer.echo(json.dumps(r.as_dict(), ensure_ascii=False))
+        return
+    if not runs:
+        console.print(f"No runs in {root}. Start one with: bnner-tui train --preset cpu-demo")
+        return
+    table = Table(title=f"Runs in {root}", title_justify="left", caption="F1: best word-level validation F1")
+    for col in ("name", "status", "best F1", "duration", "steps", "model", "data", "started"):
+        table.add_column(col, justify="right" if col in ("best F1", "duration", "steps") else "left")
+    for r in runs:
+        style = _STATUS_STYLE.get(r.status, "")
+        steps = f"{r.last_step if r.last_step is not None else '—'}/{r.total_steps or '—'}"
+        started = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at)) if r.started_at else "—"
+        table.add_row(
+            r.name, f"[{style}]{r.status}[/]", _f(r.best_f1), _duration(r.duration_s), steps, r.model, r.data, started
+        )
+    console.print(table)
+
+
+def eval_command(
+    run_name: str = typer.Argument(..., help="Run name (under --root) or run folder."),
+    split: str = typer.Option("validation", "--split", "-s", help="Split of the run's data to score."),
+    root: str = typer.Option("runs", "--root", help="Folder holding the runs."),
+) -> None:
+    """Score a finished run's model on a split (word level, seqeval strict IOB2); saved into metrics.json."""
+    from bnner_tui.core.runs import find_run
+
+    run = find_run(run_name, root=root)
+    if not (run.model_dir / "config.json").is_file():
+        raise BnnerError(f"Run {run.name} has no saved model yet ({run.model_dir}): it has not finished.")
+    from bnner_tui.core.train.evaluate import evaluate_run
+
+    with console.status(f"Scoring {run.name} on {split}…"):
+        result = evaluate_run(run.path, split)
+    entry = result
+    if isinstance(result, dict) and "splits" in result:
+        entry = (result.get("splits") or {}).get(split, result)
+    _print_scores(entry, split=split)
+    console.print(f"Saved into {run.metrics_path}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app. (Placeholder until the area lands.)"""
+    """Add train, eval, runs, follow and cancel to the root app."""
+    app.command("train")(train_command)
+    app.command("eval")(eval_command)
+    app.command("runs")(runs_command)
+    app.command("follow")(follow_command)
+    app.command("cancel")(cancel_command)
