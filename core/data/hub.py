@@ -42,27 +42,42 @@ def hub_endpoint() -> str:
     return constants.ENDPOINT.rstrip("/")
 
 
-def hub_reachable(endpoint: str | None = None, timeout: float = REACH_TIMEOUT_S) -> tuple[bool, str]:
-    """(reachable, reason). Any HTTP answer counts as reachable; only no answer in time does not."""
-    url = (endpoint or hub_endpoint()) + "/api/whoami-v2"
-    result: list[tuple[bool, str]] = []
+def probe_dataset(repo_id: str, endpoint: str | None = None, timeout: float = REACH_TIMEOUT_S) -> tuple[str, str]:
+    """Ask the hub about one dataset, within ``timeout`` seconds: (status, detail).
+
+    status: ``ok`` (HTTP 200), ``missing`` (401/404: no such dataset, or private/gated),
+    ``unreachable`` (no answer in time, DNS/connection failure, or any other HTTP status,
+    e.g. a captive portal or a 5xx).
+    """
+    base = (endpoint or hub_endpoint()).rstrip("/")
+    url = f"{base}/api/datasets/{repo_id}"
+    headers = {"User-Agent": "bnner-tui"}
+    try:  # private/gated datasets answer 401 without the user's token; the token goes in the header only
+        from huggingface_hub import get_token
+
+        token = get_token()
+    except Exception:  # a broken token file must not stop a probe
+        token = None
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    result: list[tuple[str, str]] = []
 
     def probe() -> None:
         try:
-            req = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "bnner-tui"})
-            with urllib.request.urlopen(req, timeout=timeout):
-                result.append((True, "ok"))
-        except urllib.error.HTTPError as err:  # the server answered (401 without a token is normal)
-            result.append((True, f"HTTP {err.code}"))
+            req = urllib.request.Request(url, method="HEAD", headers=headers)
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                result.append(("ok", f"HTTP {resp.status}"))
+        except urllib.error.HTTPError as err:
+            result.append(("missing" if err.code in (401, 404) else "unreachable", f"HTTP {err.code}"))
         except (urllib.error.URLError, OSError, ValueError) as err:
-            reason = getattr(err, "reason", err)
-            result.append((False, str(reason)))
+            result.append(("unreachable", str(getattr(err, "reason", err))))
 
+    # A thread with a deadline: urlopen's timeout does not cover a slow DNS lookup.
     worker = threading.Thread(target=probe, daemon=True)
     worker.start()
     worker.join(timeout + 0.5)
     if not result:
-        return False, f"no answer within {timeout:.0f} s"
+        return "unreachable", f"no answer within {timeout:g} s"
     return result[0]
 
 
@@ -81,11 +96,16 @@ def load_hub_dataset(repo_id: str, config: str | None) -> Any:
     """`datasets.load_dataset(repo_id, config)`, or HubUnavailableError in seconds when that cannot work."""
     what = f"{repo_id}" + (f" ({config})" if config else "")
     if not offline_mode():
-        ok, reason = hub_reachable()
-        if not ok:
+        status, detail = probe_dataset(repo_id)
+        if status == "unreachable":
             raise HubUnavailableError(
-                f"the Hugging Face Hub is unreachable ({hub_endpoint()}: {reason}), so {what} cannot be "
+                f"the Hugging Face Hub is unreachable ({hub_endpoint()}: {detail}), so {what} cannot be "
                 f"downloaded; {_WHAT_TO_DO}"
+            )
+        if status == "missing":
+            raise BnnerError(
+                f"the hub has no dataset {repo_id} ({detail}; if it is private or gated, log in with "
+                "`hf auth login`); check the id, or use a local file or the demo set"
             )
     import datasets
 
