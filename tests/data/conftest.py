@@ -24,6 +24,6 @@ def write(tmp_path: Path) -> Callable[..., Path]:
     return _write
 
 
-def tags_of(loaded, split: str = "train") -> list[list[str]]:  # noqa: ANN001 - LoadedSource
+def tags_of(loaded, split: str = "train") -> list[list[str]]:
     names = loaded.label_names
     return [[names[i] for i in row] for row in loaded.dataset[split]["ner_tags"]]

@@ -17,10 +17,16 @@ from .conftest import tags_of
         ("IOB2", ["B-PER", "I-PER", "O", "B-LOC", "B-LOC"], ["B-PER", "I-PER", "O", "B-LOC", "B-LOC"]),
         # IOB1: I- opens an entity; B- only separates two adjacent entities of one type.
         ("IOB1", ["I-PER", "I-PER", "O", "I-LOC", "B-LOC"], ["B-PER", "I-PER", "O", "B-LOC", "B-LOC"]),
-        ("BIOES", ["B-PER", "E-PER", "O", "S-LOC", "B-ORG", "I-ORG", "E-ORG"],
-         ["B-PER", "I-PER", "O", "B-LOC", "B-ORG", "I-ORG", "I-ORG"]),
-        ("BILOU", ["B-PER", "L-PER", "O", "U-LOC", "B-ORG", "I-ORG", "L-ORG"],
-         ["B-PER", "I-PER", "O", "B-LOC", "B-ORG", "I-ORG", "I-ORG"]),
+        (
+            "BIOES",
+            ["B-PER", "E-PER", "O", "S-LOC", "B-ORG", "I-ORG", "E-ORG"],
+            ["B-PER", "I-PER", "O", "B-LOC", "B-ORG", "I-ORG", "I-ORG"],
+        ),
+        (
+            "BILOU",
+            ["B-PER", "L-PER", "O", "U-LOC", "B-ORG", "I-ORG", "L-ORG"],
+            ["B-PER", "I-PER", "O", "B-LOC", "B-ORG", "I-ORG", "I-ORG"],
+        ),
         ("IO", ["I-PER", "I-PER", "O", "I-LOC", "I-ORG"], ["B-PER", "I-PER", "O", "B-LOC", "B-ORG"]),
     ],
 )
