@@ -339,7 +339,7 @@ def publish(
         )
     try:
         existed = api.repo_exists(repo_id)
-        repo_url = api.create_repo(repo_id, private=private, exist_ok=True)
+        repo_url = api.create_repo(repo_id, private=True if private else None, exist_ok=True)
     except Exception as err:
         raise _explain(err, repo_id, "create", ep) from None
 

@@ -133,12 +133,12 @@ class FakeHub:
             return self._json({"error": "Invalid credentials in Authorization header"}, status=401)
         if path == "/api/repos/create" and method == "POST":
             body = request.get_json()
-            repo = f"{body.get('organization') or self.user}/{body['name']}" if "/" not in body["name"] else body["name"]
+            repo = f"{body.get('organization') or self.user}/{body['name']}"
             if r := route("create"):
                 return r
             if repo in self.repos:
                 return self._json({"error": "You already created this model repo", "url": f"{self.url}/{repo}"}, 409)
-            self.repos[repo] = {"private": body.get("private"), "created": True}
+            self.repos[repo] = {"visibility": body.get("visibility"), "created": True}
             return self._json({"url": f"{self.url}/{repo}", "name": repo})
         if path == "/api/repos/delete" and method == "DELETE":
             body = request.get_json()
