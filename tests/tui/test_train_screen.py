@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Log, ProgressBar, Static
 
@@ -215,3 +216,97 @@ async def test_form_shows_inline_errors_and_blocks_launch(tmp_path: Path) -> Non
         assert screen.query_one("#f-learning_rate", Input).value == "2e-05"
         assert screen.query_one("#f-precision", Select).value == "fp32"
         assert screen.config.epochs == 7.0
+
+
+async def wait_for(pilot, predicate, timeout: float = 60.0) -> None:
+    for _ in range(int(timeout / 0.1)):
+        if predicate():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError("condition not reached in time")
+
+
+async def test_reattaches_to_a_running_run_on_mount(tmp_path: Path) -> None:
+    from bnner_tui.core.config import TrainConfig
+    from bnner_tui.core.runs import RunLock
+
+    root = tmp_path / "runs"
+    run = root / "still-going"
+    run.mkdir(parents=True)
+    TrainConfig(run_name="still-going", output_root=str(root)).to_toml(run / "config.toml")
+    writer = EventWriter(run / "events.jsonl")
+    _started(writer, total=50)
+    for s in range(1, 6):
+        _step(writer, s, total=50)
+    lock = RunLock(run).acquire()  # a live process holds this lock while it trains
+    try:
+        app = TrainApp(root)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = app.screen
+            await wait_for(pilot, lambda: screen.run_dir == run, timeout=10)
+            mon = screen.query_one(RunMonitor)
+            await wait_for(pilot, lambda: mon.state.step == 5, timeout=10)
+            # Attached from the first event: the whole history is on the curves.
+            assert mon.state.loss_steps == [1, 2, 3, 4, 5]
+            from textual.widgets import Button
+
+            assert not screen.query_one("#cancel", Button).disabled
+            _step(writer, 6, total=50)
+            await wait_for(pilot, lambda: mon.state.step == 6, timeout=10)
+    finally:
+        lock.release()
+        writer.close()
+
+
+@pytest.mark.slow
+async def test_launch_watch_cancel_and_resume_a_real_run(tmp_path: Path) -> None:
+    """The whole loop on the demo set: launch from the form, events arrive, cancel, resume, finish."""
+    from textual.widgets import Button, Input
+
+    root = tmp_path / "runs"
+    app = TrainApp(root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.pause()
+        tiny = {
+            "max_steps": "60",
+            "offline_hidden_size": "32",
+            "offline_layers": "1",
+            "offline_heads": "2",
+            "offline_vocab_size": "500",
+            "eval_every": "10",
+            "save_every": "10",
+            "logging_steps": "2",
+            "run_name": "tui-run",
+        }
+        for key, value in tiny.items():
+            screen.query_one(f"#f-{key}", Input).value = value
+        await pilot.pause()
+        assert screen.config is not None, screen.problems
+        await pilot.click("#launch")
+        run = root / "tui-run"
+        await wait_for(pilot, lambda: screen.run_dir == run, timeout=30)
+        mon = screen.query_one(RunMonitor)
+        await wait_for(pilot, lambda: mon.state.status == "running" and mon.state.step >= 4)
+        assert mon.state.total_steps == 60 and mon.state.loss
+        assert "offline" in (mon.state.model or "")
+
+        # Cancel: the process checkpoints and records `cancelled`.
+        await wait_for(pilot, lambda: not screen.query_one("#cancel", Button).disabled, timeout=10)
+        await pilot.click("#cancel")
+        await wait_for(pilot, lambda: mon.state.status == "cancelled")
+        stopped_at = mon.state.step
+        assert stopped_at < 60
+        await wait_for(pilot, lambda: not screen.query_one("#resume", Button).disabled, timeout=10)
+
+        # Resume: continues from the checkpoint to the configured step count.
+        from bnner_tui.core.runs import run_status
+
+        await wait_for(pilot, lambda: run_status(run) != "running", timeout=30)
+        await pilot.click("#resume")
+        await wait_for(pilot, lambda: mon.state.status == "finished", timeout=120)
+        assert mon.state.step == 60
+        assert mon.state.eval_steps and mon.state.eval_steps[-1] == 60
+        assert mon.query_one("#mon-entities", DataTable).row_count >= 2
+        assert (run / "model" / "config.json").exists()
+        assert any("resumed" in m for m in mon.state.messages)

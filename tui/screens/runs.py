@@ -68,7 +68,7 @@ class RunsScreen(Screen):
     """Browse runs, compare two, open one's confusion matrix and errors."""
 
     DEFAULT_CSS = """
-    RunsScreen #runs-table { height: 12; }
+    RunsScreen #runs-table { height: auto; max-height: 12; }
     RunsScreen #runs-hint { height: 1; padding: 0 1; color: $text-muted; }
     RunsScreen #runs-tabs { height: 1fr; }
     RunsScreen #overlay-plots { height: 1fr; }

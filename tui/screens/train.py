@@ -64,6 +64,7 @@ FIELDS: tuple[Field, ...] = (
     Field("offline_hidden_size", "offline model hidden size"),
     Field("offline_layers", "offline model layers"),
     Field("offline_heads", "offline model heads"),
+    Field("offline_vocab_size", "offline model vocabulary size"),
 )
 FIELD_BY_KEY = {f.key: f for f in FIELDS}
 
@@ -118,13 +119,14 @@ class TrainScreen(Screen):
 
     DEFAULT_CSS = """
     TrainScreen { layout: horizontal; }
-    TrainScreen #train-form { width: 46; border-right: solid $primary-background; padding: 0 1; }
+    TrainScreen #train-left { width: 46; border-right: solid $primary-background; }
+    TrainScreen #train-form { height: 1fr; padding: 0 1; }
     TrainScreen .field-label { margin-top: 1; color: $text-muted; }
     TrainScreen .field-error { color: $error; height: auto; }
     TrainScreen .field-error.-empty { display: none; }
     TrainScreen Input.-invalid { border: tall $error; }
-    TrainScreen #form-errors { color: $error; height: auto; margin-top: 1; }
-    TrainScreen #form-buttons { height: auto; margin-top: 1; }
+    TrainScreen #form-errors { color: $error; height: auto; max-height: 6; padding: 0 1; }
+    TrainScreen #form-buttons { height: auto; padding: 0 1; }
     TrainScreen #train-right { width: 1fr; }
     TrainScreen #run-controls { height: auto; padding: 0 1; }
     TrainScreen #run-controls Button { margin-right: 1; }
@@ -148,26 +150,28 @@ class TrainScreen(Screen):
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="train-form"):
-            yield Label("preset", classes="field-label")
-            yield Select(
-                [(name, name) for name in PRESETS] + [("custom (defaults)", CUSTOM)],
-                value="cpu-demo",
-                allow_blank=False,
-                id="preset",
-            )
-            for f in FIELDS:
-                yield Label(f.label, classes="field-label")
-                if f.choices:
-                    yield Select(
-                        [(c, c) for c in f.choices],
-                        allow_blank=False,
-                        id=f"f-{f.key}",
-                        value=show_value(getattr(self.base, f.key)),
-                    )
-                else:
-                    yield Input(show_value(getattr(self.base, f.key)), id=f"f-{f.key}", compact=True)
-                yield Static("", classes="field-error -empty", id=f"e-{f.key}")
+        with Vertical(id="train-left"):
+            with VerticalScroll(id="train-form"):
+                yield Label("preset", classes="field-label")
+                yield Select(
+                    [(name, name) for name in PRESETS] + [("custom (defaults)", CUSTOM)],
+                    value="cpu-demo",
+                    allow_blank=False,
+                    id="preset",
+                )
+                for f in FIELDS:
+                    yield Label(f.label, classes="field-label")
+                    if f.choices:
+                        yield Select(
+                            [(c, c) for c in f.choices],
+                            allow_blank=False,
+                            id=f"f-{f.key}",
+                            value=show_value(getattr(self.base, f.key)),
+                        )
+                    else:
+                        yield Input(show_value(getattr(self.base, f.key)), id=f"f-{f.key}", compact=True)
+                    yield Static("", classes="field-error -empty", id=f"e-{f.key}")
+            # Outside the scrolling form: the problems and Launch are always in view.
             yield Static("", id="form-errors")
             with Horizontal(id="form-buttons"):
                 yield Button("Launch", id="launch", variant="primary")
@@ -276,15 +280,15 @@ class TrainScreen(Screen):
     def _launch(self, config: TrainConfig) -> None:
         from bnner_tui.core.train.launch import launch
 
-        run_dir = Path(config.output_root) / str(config.run_name)
         try:
-            launch(config)
+            proc = launch(config)
         except BnnerError as err:
             self.app.call_from_thread(self._after_launch, None, str(err))
             return
         except Exception as err:  # never a crash: one sentence, details in the log
             self.app.call_from_thread(self._after_launch, None, f"Could not start the run: {err}.")
             return
+        run_dir = Path(getattr(proc, "run_dir", Path(config.output_root) / str(config.run_name)))
         self.app.call_from_thread(self._after_launch, run_dir, None)
 
     def _after_launch(self, run_dir: Path | None, error: str | None) -> None:

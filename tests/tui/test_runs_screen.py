@@ -1,0 +1,185 @@
+"""The Runs screen with Pilot: a table of real run folders, overlaid curves, confusion matrix,
+error browser. Runs are made of real files: config.toml (TrainConfig.to_toml), events.jsonl
+(the real EventWriter), metrics.json, and a real tiny model for the error browser.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from textual.app import App
+from textual.widgets import DataTable, Static, TabbedContent
+
+from bnner_tui.core.config import TrainConfig
+from bnner_tui.core.events import EventWriter
+from bnner_tui.core.labels import WIKIANN_LABELS
+from bnner_tui.tui.widgets.monitor import CurvePlot
+
+
+def make_run(
+    root: Path,
+    name: str,
+    *,
+    f1s: list[float],
+    finish: bool = True,
+    model: Path | None = None,
+    confusion: bool = False,
+    t0: float = 1_700_000_000.0,
+) -> Path:
+    run = root / name
+    run.mkdir(parents=True)
+    TrainConfig(data="demo", model="offline", run_name=name, output_root=str(root)).to_toml(run / "config.toml")
+    with EventWriter(run / "events.jsonl") as w:
+        w.emit("started", model="offline small BERT: test", device="cpu", precision="fp32", total_steps=30)
+        for s in range(1, 31):
+            w.emit("step", step=s, loss=3.0 / s, learning_rate=1e-3, total_steps=30)
+            if s % 10 == 0:
+                f1 = f1s[s // 10 - 1]
+                w.emit(
+                    "eval",
+                    step=s,
+                    split="validation",
+                    loss=1.0,
+                    overall={"precision": f1, "recall": f1, "f1": f1},
+                    per_type={},
+                )
+        if finish:
+            w.emit(
+                "finished",
+                step=30,
+                best_f1=max(f1s),
+                model_dir=str(run / "model"),
+                metrics_path=str(run / "metrics.json"),
+                duration_s=95.0,
+            )
+        else:
+            w.emit("cancelled", step=30, checkpoint=str(run / "checkpoints" / "checkpoint-30"))
+    if confusion:
+        matrix = [[0] * 7 for _ in range(7)]
+        matrix[0][0], matrix[1][1], matrix[1][0], matrix[5][3] = 90, 7, 3, 2
+        metrics = {
+            "level": "word",
+            "scheme": "IOB2",
+            "best": {"step": 30, "f1": max(f1s)},
+            "splits": {
+                "validation": {
+                    "loss": 1.0,
+                    "overall": {"f1": max(f1s)},
+                    "per_type": {},
+                    "confusion": {"labels": WIKIANN_LABELS, "matrix": matrix},
+                }
+            },
+        }
+        (run / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    if model is not None:
+        shutil.copytree(model, run / "model")
+    return run
+
+
+class RunsApp(App):
+    def __init__(self, runs_root: Path) -> None:
+        super().__init__()
+        self.runs_root = runs_root
+        self.selected_run: Path | None = None
+        self.announced: list[Path | None] = []
+
+    def on_mount(self) -> None:
+        from bnner_tui.tui.screens.runs import RunsScreen
+
+        self.push_screen(RunsScreen(self.runs_root))
+
+    def on_run_selected(self, message) -> None:  # the shell's RunSelected message bubbles up here
+        self.announced.append(message.run_dir)
+
+
+async def wait_for(pilot, predicate, timeout: float = 30.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+async def test_runs_table_overlay_and_confusion(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    a = make_run(root, "alpha", f1s=[0.2, 0.4, 0.6], confusion=True)
+    b = make_run(root, "beta", f1s=[0.1, 0.3, 0.35], finish=False)
+    app = RunsApp(root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        table = screen.query_one("#runs-table", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 2)
+        rows = {table.get_row(str(p))[1]: table.get_row(str(p)) for p in (a, b)}
+        assert str(rows["alpha"][2]) == "finished" and rows["alpha"][3] == "0.600" and rows["alpha"][4] == "1m35s"
+        assert str(rows["beta"][2]) == "cancelled" and rows["beta"][3] == "0.350"
+        assert rows["alpha"][6] == "offline" and rows["alpha"][7] == "demo"
+
+        # Highlighting a run selects it for Tag/Card.
+        table.focus()
+        table.move_cursor(row=table.get_row_index(str(a)))
+        await wait_for(pilot, lambda: app.selected_run == a)
+        assert a in app.announced
+
+        # Mark both: their F1 and loss curves are overlaid.
+        await pilot.press("space")
+        table.move_cursor(row=table.get_row_index(str(b)))
+        await wait_for(pilot, lambda: app.selected_run == b)
+        await pilot.press("space")
+        assert screen.marked == [a, b]
+        f1_plot = screen.query_one("#overlay-f1", CurvePlot)
+        await wait_for(pilot, lambda: len(f1_plot.series) == 2)
+        assert [s.label for s in f1_plot.series] == ["alpha", "beta"]
+        assert list(f1_plot.series[0].y) == [0.2, 0.4, 0.6] and list(f1_plot.series[1].x) == [10, 20, 30]
+        assert len(screen.query_one("#overlay-loss", CurvePlot).series[1].y) == 30
+        assert table.get_row(str(a))[0] == "●"
+
+        # Confusion matrix of alpha comes from its metrics.json.
+        table.move_cursor(row=table.get_row_index(str(a)))
+        await pilot.press("c")
+        conf = screen.query_one("#confusion-table", DataTable)
+        await wait_for(pilot, lambda: conf.row_count == 7)
+        assert screen.query_one(TabbedContent).active == "tab-confusion"
+        assert str(conf.get_row("B-PER")[1]) == "3" and str(conf.get_row("B-PER")[2]) == "7"
+        assert conf.get_row("B-PER")[-1] == "0.70"
+        assert "metrics.json" in str(screen.query_one("#confusion-note", Static).render())
+
+
+@pytest.mark.slow
+async def test_error_browser_with_a_real_model(tmp_path: Path, tiny_model_dir: Path) -> None:
+    from bnner_tui.tui.widgets.alignment_grid import AlignmentGrid
+
+    root = tmp_path / "runs"
+    run = make_run(root, "gamma", f1s=[0.1, 0.2, 0.3], model=tiny_model_dir)
+    app = RunsApp(root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.selected == run)
+        await pilot.press("e")
+        errors = screen.query_one("#errors-list", DataTable)
+        await wait_for(pilot, lambda: screen.analysed == run, timeout=60)
+        # A random-init model gets words wrong: the list holds exactly the sentences with errors.
+        assert screen.errors and errors.row_count == len(screen.errors)
+        assert all(p.gold != p.pred for p in screen.errors)
+        note = str(screen.query_one("#errors-note", Static).render())
+        assert f"{len(screen.errors)} of 60 validation sentences" in note
+        grid = screen.query_one("#error-grid", AlignmentGrid)
+        first = screen.errors[0]
+        assert [c.word for c in grid.columns] == first.tokens
+        assert [c.gold for c in grid.columns] == first.gold and [c.pred for c in grid.columns] == first.pred
+        # No confusion in metrics.json: the analysis supplies it, counting every word once.
+        conf = screen.query_one("#confusion-table", DataTable)
+        assert conf.row_count >= 1
+        assert sum(map(sum, screen.confusion["matrix"])) == sum(len(p.tokens) for p in screen.predictions)
+
+        # Another error sentence, and the code-point view of the selected word.
+        errors.focus()
+        if errors.row_count > 1:
+            await pilot.press("down")
+            await pilot.pause()
+            assert [c.word for c in grid.columns] == screen.errors[1].tokens
+        await pilot.press("u")
+        await pilot.pause()
+        assert "U+09" in str(screen.query_one("#codepoints", Static).render())
