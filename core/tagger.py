@@ -102,12 +102,12 @@ def is_punctuation(word: str) -> bool:
 
 
 def _split_label(label: str) -> tuple[str, str | None]:
-    """('B', 'PER') for 'B-PER'; BIOES/BILOU prefixes map to B/I; unprefixed non-O labels act as I."""
+    """('B', 'PER') for 'B-PER'; BIOES/BILOU: S/U -> 'S' (a one-word entity), E/L -> 'I'; unprefixed labels act as I."""
     if label == "O" or not label:
         return "O", None
     if len(label) > 2 and label[1] in "-_" and label[0] in "BIESLU":
         prefix, typ = label[0], label[2:]
-        return ("B" if prefix in "BSU" else "I"), typ
+        return {"S": "S", "U": "S", "B": "B"}.get(prefix, "I"), typ
     return "I", label
 
 
@@ -127,24 +127,34 @@ def build_spans(
         if typ is None:
             cur = None
             continue
-        if prefix == "B" or cur is None or cur[2] != typ:
+        if prefix in "BS" or cur is None or cur[2] != typ:
             cur = [i, i + 1, typ]
             raw_spans.append(cur)
         else:
             cur[1] = i + 1
+        if prefix == "S":
+            cur = None
     spans: list[tuple[int, int, str]] = []
     for first, last, typ in raw_spans:
         while first < last and is_punctuation(words[first].text):
             first += 1
         while first < last and is_punctuation(words[last - 1].text):
-            closer = words[last - 1].text
-            openers = {o for o, c in _OPENERS.items() if c == closer}
-            if openers and any(words[k].text in openers for k in range(first, last - 1)):
+            if _closes_open_bracket(words[last - 1].text, [words[k].text for k in range(first, last - 1)]):
                 break
             last -= 1
         if first < last:
             spans.append((first, last, typ))
     return spans
+
+
+def _closes_open_bracket(closer: str, inner: list[str]) -> bool:
+    """Whether `closer` closes a bracket or quote left open by the words before it in the span."""
+    openers = [o for o, c in _OPENERS.items() if c == closer]
+    if not openers:
+        return False
+    if closer in openers:  # symmetric quote: open when an odd number precede it
+        return inner.count(closer) % 2 == 1
+    return sum(inner.count(o) for o in openers) > inner.count(closer)
 
 
 def make_windows(pieces_per_word: Sequence[int], budget: int, stride: int) -> list[tuple[int, int]]:
@@ -403,7 +413,11 @@ class Tagger:
         net.eval()
         if quantize:
             device = "cpu"
-            net = torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
+            import warnings
+
+            with warnings.catch_warnings():  # deprecated in favour of torchao, which is not a dependency
+                warnings.simplefilter("ignore")
+                net = torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
         net.to(device)
         return cls(
             net,

@@ -1,0 +1,245 @@
+"""The tagging engine: hand-computed output, aggregation, IOB2 repair, windows, batches, loading."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+
+import pytest
+
+from bnner_tui.core.errors import HubUnavailableError, ModelNotFoundError
+from bnner_tui.core.tagger import (
+    SimpleWord,
+    Tagger,
+    assign_windows,
+    build_spans,
+    find_latest_run_model,
+    is_punctuation,
+    make_windows,
+)
+from bnner_tui.core.textnorm import split_words
+
+
+def _ents(result) -> list[tuple[str, str, int, int]]:
+    return [(e.text, e.label, e.start, e.end) for e in result.entities]
+
+
+# ------------------------------------------------------------------ hand-computed expected output
+
+
+def test_forced_model_matches_hand_computed_entities(forced_tagger: Tagger) -> None:
+    raw = "রবীন্দ্রনাথ ঠাকুর ঢাকা শহর। x"
+    result = forced_tagger.tag(raw)
+    assert [(w.text, w.label) for w in result.words] == [
+        ("রবীন্দ্রনাথ", "B-PER"),
+        ("ঠাকুর", "I-PER"),
+        ("ঢাকা", "B-LOC"),
+        ("শহর", "I-LOC"),
+        ("।", "O"),  # the model said I-LOC; an entity never ends on a danda
+        ("x", "O"),
+    ]
+    assert _ents(result) == [("রবীন্দ্রনাথ ঠাকুর", "PER", 0, 17), ("ঢাকা শহর", "LOC", 18, 26)]
+    assert all(e.score == pytest.approx(1.0, abs=1e-6) for e in result.entities)
+
+
+def test_first_piece_vs_average(forced_tagger: Tagger) -> None:
+    # বাংলাদেশের = বাংলা (B-ORG) ##দেশ (O) ##ের (O): first piece says ORG, the average says O.
+    raw = "বাংলাদেশের বাংলা ব্যাংক"
+    first = forced_tagger.tag(raw)
+    avg = forced_tagger.tag(raw, aggregation="average")
+    assert _ents(first) == [("বাংলাদেশের", "ORG", 0, 10), ("বাংলা ব্যাংক", "ORG", 11, 23)]
+    assert _ents(avg) == [("বাংলা ব্যাংক", "ORG", 11, 23)]
+    assert avg.words[0].label == "O"
+    assert avg.words[0].score == pytest.approx(2 / 3, abs=1e-4)
+
+
+def test_iob_repair_and_punctuation(forced_tagger: Tagger) -> None:
+    # ঠাকুর alone is I-PER after nothing: a new PER entity. The comma inside LOC stays inside.
+    result = forced_tagger.tag("ঠাকুর x ঢাকা , শহর")
+    assert _ents(result) == [("ঠাকুর", "PER", 0, 5), ("ঢাকা , শহর", "LOC", 8, 18)]
+    assert [w.label for w in result.words] == ["B-PER", "O", "B-LOC", "I-LOC", "I-LOC"]
+    # a type change without B- starts a new entity
+    result = forced_tagger.tag("রবীন্দ্রনাথ কলকাতা")
+    assert _ents(result) == [("রবীন্দ্রনাথ", "PER", 0, 11), ("কলকাতা", "LOC", 12, 18)]
+
+
+def test_balanced_bracket_kept_quotes_trimmed(forced_tagger: Tagger) -> None:
+    result = forced_tagger.tag("রবীন্দ্রনাথ ( ক্রিকেটার ) গেছেন")
+    assert _ents(result) == [("রবীন্দ্রনাথ ( ক্রিকেটার )", "PER", 0, 25)]
+    # “ is B-ORG and ” I-ORG for this model, but quotes never open or close an entity
+    result = forced_tagger.tag("“বাংলা” x")
+    assert _ents(result) == [("বাংলা", "ORG", 1, 6)]
+
+
+def test_build_spans_rules() -> None:
+    words = [SimpleWord(t, i, i + 1) for i, t in enumerate(["a", ",", "b", "।", "c", "(", "d", ")", ")"])]
+    labels = ["B-X", "I-X", "I-X", "I-X", "I-Y", "I-Y", "I-Y", "I-Y", "I-Y"]
+    spans = build_spans(words, labels, [1.0] * len(words))
+    assert spans == [(0, 3, "X"), (4, 8, "Y")]
+    # BIOES prefixes: S- is a one-word entity, E- continues
+    abc = [SimpleWord(t, i, i + 1) for i, t in enumerate("abc")]
+    assert build_spans(abc, ["S-X", "B-X", "E-X"], [1.0] * 3) == [(0, 1, "X"), (1, 3, "X")]
+    assert build_spans(abc, ["S-X", "I-X", "S-X"], [1.0] * 3) == [(0, 1, "X"), (1, 2, "X"), (2, 3, "X")]
+    # a punctuation-only entity disappears
+    assert build_spans(words[:2], ["O", "B-X"], [1.0, 1.0]) == []
+    assert is_punctuation("।") and is_punctuation("“") and not is_punctuation("ঢাকা") and not is_punctuation("")
+
+
+# ------------------------------------------------------------------ windows
+
+
+def test_make_windows_cover_every_word_within_budget() -> None:
+    counts = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5]
+    windows = make_windows(counts, budget=10, stride=4)
+    covered = set()
+    for s, e in windows:
+        assert e > s
+        assert sum(counts[s:e]) <= 10 or e - s == 1
+        covered.update(range(s, e))
+    assert covered == set(range(len(counts)))
+    assert all(b[0] > a[0] for a, b in itertools.pairwise(windows))  # always progresses
+    owner = assign_windows(len(counts), windows)
+    assert (owner >= 0).all()
+    # a word longer than the budget gets a window of its own
+    assert (1, 2) in make_windows([2, 50, 2], budget=10, stride=4)
+
+
+def test_windowed_equals_unwindowed_for_context_free_model(forced_model_dir: Path, forced_tagger: Tagger) -> None:
+    raw = " ".join(["রবীন্দ্রনাথ ঠাকুর ঢাকা শহর। বাংলাদেশের বাংলা ব্যাংক , x"] * 12)
+    short = Tagger.load(forced_model_dir, max_length=9, stride=3, device="cpu")
+    assert short.budget == 7
+    full = forced_tagger.tag(raw)
+    windowed = short.tag(raw)
+    assert len(windowed.words) == len(split_words(raw)) == len(full.words)
+    assert [(w.label, round(w.score, 5)) for w in windowed.words] == [(w.label, round(w.score, 5)) for w in full.words]
+    assert _ents(windowed) == _ents(full)
+
+
+def test_long_text_every_word_labelled_no_truncation(tiny_model_dir: Path, tiny_tagger: Tagger) -> None:
+    raw = "\n".join(["ঢাকা বাংলাদেশের রাজধানী। রবীন্দ্রনাথ ঠাকুর কলকাতায় জন্মগ্রহণ করেন।"] * 40)
+    n_words = len(split_words(raw))
+    short = Tagger.load(tiny_model_dir, max_length=16, stride=4, device="cpu")
+    result = short.tag(raw)
+    assert len(result.words) == n_words
+    assert all(w.score > 0 for w in result.words)  # every word got a real prediction
+    # the default tagger (max 128 pieces) also needs windows for this text and labels every word
+    assert len(tiny_tagger.tag(raw).words) == n_words
+
+
+def test_text_that_fits_is_not_changed_by_windowing(tiny_model_dir: Path, tiny_tagger: Tagger) -> None:
+    raw = "রবীন্দ্রনাথ ঠাকুর কলকাতায় জন্মগ্রহণ করেন।"
+    n_pieces = len(tiny_tagger.tokenizer(raw)["input_ids"])
+    just_enough = Tagger.load(tiny_model_dir, max_length=n_pieces + 2, device="cpu")
+    a, b = tiny_tagger.tag(raw), just_enough.tag(raw)
+    assert [(w.label, w.score) for w in a.words] == pytest.approx([(w.label, w.score) for w in b.words])
+    assert _ents(a) == _ents(b)
+
+
+# ------------------------------------------------------------------ batches, edge inputs
+
+
+def test_batch_equals_single_in_input_order(tiny_tagger: Tagger) -> None:
+    texts = [
+        "ঢাকা বাংলাদেশের রাজধানী।",
+        "",
+        "Dhaka University and Google in London .",
+        "শেখ হাসিনা , সিডনি ক্রিকেট গ্রাউন্ড , জাতীয় উদ্যান " * 30,  # needs windows
+        "   \n ",
+        "বাংলাদেশ ক্রিকেট বোর্ড মিরপুরে অবস্থিত ।",
+    ]
+    batch = tiny_tagger.tag_batch(texts, batch_size=2)
+    assert [r.text for r in batch] == texts
+    for text, got in zip(texts, batch, strict=True):
+        single = tiny_tagger.tag(text)
+        assert [w.label for w in got.words] == [w.label for w in single.words]
+        assert [w.score for w in got.words] == pytest.approx([w.score for w in single.words], abs=1e-5)
+        assert _ents(got) == _ents(single)
+
+
+@pytest.mark.parametrize("raw", ["", " ", "\n\t  \n", "\u200c\u200d"])
+def test_empty_and_whitespace(tiny_tagger: Tagger, raw: str) -> None:
+    result = tiny_tagger.tag(raw)
+    assert result.entities == []
+    assert result.text == raw
+
+
+def test_non_bengali_text(forced_tagger: Tagger) -> None:
+    result = forced_tagger.tag("Visited Dhaka in 2024, then London.")
+    assert _ents(result) == [("Dhaka", "LOC", 8, 13), ("London", "LOC", 28, 34)]
+
+
+def test_result_serialises(tiny_tagger: Tagger) -> None:
+    d = tiny_tagger.tag("ঢাকা বাংলাদেশের রাজধানী।").to_dict()
+    assert set(d) == {"text", "entities", "words"}
+    assert all(set(e) == {"text", "label", "start", "end", "score"} for e in d["entities"])
+
+
+def test_quantized_tagger_runs(tiny_model_dir: Path) -> None:
+    q = Tagger.load(tiny_model_dir, quantize=True)
+    raw = "ঢাকা বাংলাদেশের রাজধানী।"
+    result = q.tag(raw)
+    assert len(result.words) == len(split_words(raw))
+    assert all(raw[e.start : e.end] == e.text for e in result.entities)
+
+
+# ------------------------------------------------------------------ loading
+
+
+def test_load_run_folder_uses_its_model(tmp_path: Path, forced_model_dir: Path) -> None:
+    import shutil
+
+    run = tmp_path / "runs" / "r1"
+    shutil.copytree(forced_model_dir, run / "model")
+    tagger = Tagger.load(run)
+    assert tagger.source == f"run {run}"
+    assert Tagger.load("r1", runs_dir=tmp_path / "runs").source == f"run {run}"
+
+
+def test_bad_model_paths(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="does not exist"):
+        Tagger.load(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelNotFoundError, match=r"no config\.json"):
+        Tagger.load(tmp_path / "empty")
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "run" / "events.jsonl").write_text("")
+    with pytest.raises(ModelNotFoundError, match="without a finished model"):
+        Tagger.load(tmp_path / "run")
+    (tmp_path / "f.txt").write_text("x")
+    with pytest.raises(ModelNotFoundError, match="is a file"):
+        Tagger.load(tmp_path / "f.txt")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    with pytest.raises(ModelNotFoundError):
+        Tagger.load(broken)
+
+
+def test_hub_id_offline_fails_fast(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+    t0 = time.monotonic()
+    with pytest.raises(HubUnavailableError, match="HF_HUB_OFFLINE"):
+        Tagger.load("someone/bengali-ner-model", runs_dir=tmp_path)
+    assert time.monotonic() - t0 < 5
+
+
+def test_find_latest_finished_run(tmp_path: Path, forced_model_dir: Path) -> None:
+    import shutil
+
+    from bnner_tui.core.events import EventWriter
+
+    root = tmp_path / "runs"
+    assert find_latest_run_model(root) is None
+    for name, final in [("old", "finished"), ("new", "finished"), ("newest", "failed")]:
+        run = root / name
+        run.mkdir(parents=True)
+        (run / "config.toml").write_text("")
+        w = EventWriter(run / "events.jsonl")
+        w.emit("started")
+        w.emit(final, **({"reason": "boom"} if final == "failed" else {}))
+        w.close()
+        shutil.copytree(forced_model_dir, run / "model")
+        time.sleep(0.02)
+    assert find_latest_run_model(root) == root / "new" / "model"
