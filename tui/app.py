@@ -53,7 +53,7 @@ class BnnerApp(App[None]):
     """The bnner-tui workbench."""
 
     TITLE = "bnner-tui"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere find it too
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -36,7 +36,7 @@ from bnner_tui.tui.widgets.alignment_grid import (
 
 PAGE_SIZE = 200
 """Rows added to the table at a time; the next page loads when the cursor or scroll nears the end."""
-TEXT_COLUMN_WIDTH = 34
+TEXT_COLUMN_WIDTH = 28
 """Fixed, so the table's layout never depends on how wide a terminal draws Bengali glyphs."""
 STRATEGIES = ("first", "all", "all-b2i")
 SOURCE_KINDS = [
@@ -177,7 +177,7 @@ class DataScreen(Screen[None]):
     DataScreen #split { width: 26; }
     DataScreen #load { width: 10; min-width: 8; }
     DataScreen #main { height: 1fr; }
-    DataScreen #samples-pane { width: 56; border-right: vkey $panel; }
+    DataScreen #samples-pane { width: 50; border-right: vkey $panel; }
     DataScreen #search { height: 3; }
     DataScreen #filters { height: 3; }
     DataScreen #type-filter { width: 20; }
@@ -247,6 +247,11 @@ class DataScreen(Screen[None]):
         table.add_column("w", width=3, key="words")
         table.add_column("entities", width=10, key="entities")
         table.add_column("text", width=TEXT_COLUMN_WIDTH, key="text")
+        # Loading starts after the first frame is on screen: the user sees the app at once, and
+        # datasets/tokenizers load in workers behind it.
+        self.call_after_refresh(self._start)
+
+    def _start(self) -> None:
         spec = getattr(self.app, "data_source", "demo") or "demo"
         self._set_source_widgets(spec)
         self.load_source(spec)
@@ -487,7 +492,7 @@ class DataScreen(Screen[None]):
         rows = self.rows
         if rows is None:
             return
-        tok = f" · tokenizer {Path(self.tokenizer_name).name or self.tokenizer_name}" if self.tokenizer_name else ""
+        tok = f" · tok {Path(self.tokenizer_name).name or self.tokenizer_name}" if self.tokenizer_name else ""
         self._status(f"{len(self.filtered):,} of {len(rows):,} shown · {self.loaded:,} loaded{tok}")
 
     # -- tokenizer, strategy, alignment --------------------------------------------------------
@@ -596,14 +601,13 @@ class DataScreen(Screen[None]):
             try:
                 from bnner_tui.core.align import align
 
-                # Unlabelled splits align with all-O so the pieces still show; labels are hidden.
-                labels = list(tags) if labelled else [0] * len(words)
+                labels = list(tags) if labelled else None
                 al = align(self.tokenizer, words, labels, names, strategy=self.strategy, max_length=self.max_length)
             except Exception as err:
                 report_error(self.app, err, title="Alignment")
                 grid.set_columns(columns_from_words(words, word_labels))
                 return
-            piece_labels = list(al.labels) if labelled else [-100] * len(al.pieces)
+            piece_labels = list(al.labels)
             columns = columns_from_alignment(
                 words,
                 word_labels,
@@ -671,24 +675,26 @@ class DataScreen(Screen[None]):
 
 
 def piece_info(tokenizer: Any, tokens: list[list[str]]) -> PieceInfo:
-    """Untruncated piece counts (with special tokens) and [UNK] presence for every sample, in one batch."""
-    # A private copy without truncation: the UI thread keeps aligning with the shared one meanwhile.
-    from tokenizers import Tokenizer
+    """Untruncated piece counts (specials included) and [UNK] presence for every sample, via core's batch path."""
+    from bnner_tui.core.align import align_batch
 
-    tok = Tokenizer.from_str(tokenizer.to_str())
-    tok.no_truncation()
-    tok.no_padding()
-    encodings = tok.encode_batch(tokens, is_pretokenized=True, add_special_tokens=True)
     unk_id = _unk_id(tokenizer)
-    lengths = [len(e.ids) for e in encodings]
-    has_unk = [unk_id is not None and unk_id in e.ids for e in encodings]
+    lengths: list[int] = []
+    has_unk: list[bool] = []
+    step = 2000
+    for start in range(0, len(tokens), step):
+        out = align_batch(
+            {"tokens": tokens[start : start + step]}, tokenizer=tokenizer, label_names=["O"], max_length=1 << 30
+        )
+        for ids in out["input_ids"]:
+            lengths.append(len(ids))
+            has_unk.append(unk_id is not None and unk_id in ids)
     return PieceInfo(lengths, has_unk)
 
 
 def _unk_id(tokenizer: Any) -> int | None:
-    model = tokenizer.model
-    unk = getattr(model, "unk_token", None) or "[UNK]"
-    return tokenizer.token_to_id(unk)
+    unk = getattr(tokenizer.model, "unk_token", None)
+    return tokenizer.token_to_id(unk) if unk else None
 
 
 def sample_warnings(words: Sequence[str], al: Any, max_length: int) -> list[str]:
@@ -703,5 +709,9 @@ def sample_warnings(words: Sequence[str], al: Any, max_length: int) -> list[str]
         shown = ", ".join(words[i] for i in mismatch[:5])
         out.append(f"≠ {len(mismatch)} word(s) do not decode back to themselves: {shown}")
     if al.truncated:
-        out.append(f"✂ longer than max length {max_length}: the words after the cut get no label")
+        dropped = len(getattr(al, "dropped_words", []) or [])
+        out.append(
+            f"✂ {al.n_pieces_untruncated} pieces > max length {max_length}: "
+            f"{dropped} word(s) after the cut get no piece and no label"
+        )
     return out

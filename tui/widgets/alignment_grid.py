@@ -27,8 +27,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-COLUMN_WIDTH = 17
-"""Cells per column, gap excluded: 6 for the label, 1 space, 10 for the piece."""
+COLUMN_WIDTH = 15
+"""Cells per column, gap excluded: 6 for the label, 1 space, 8 for the piece."""
 GAP = 1
 LABEL_WIDTH = 6
 TEXT_WIDTH = COLUMN_WIDTH - LABEL_WIDTH - 1

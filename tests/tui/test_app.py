@@ -1,0 +1,139 @@
+"""The app shell: every screen reachable by key and palette, help, theme, run selection, failures as notifications."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.app import SystemCommand
+
+from bnner_tui.tui.app import SCREENS, BnnerApp, PendingScreen
+from bnner_tui.tui.messages import RunSelected
+from bnner_tui.tui.screens import describe_error, report_error
+from bnner_tui.tui.screens.help import HelpScreen
+
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> BnnerApp:
+    return BnnerApp(runs_root=tmp_path / "runs", data_source="demo")
+
+
+async def test_starts_on_data_and_every_screen_is_reachable_by_key(app: BnnerApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.current_mode == "data"
+        assert type(app.screen).__name__ == "DataScreen"
+        app.screen.set_focus(None)  # number keys are typed into inputs when one has focus
+        for mode, (key, title, _module, cls) in SCREENS.items():
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.current_mode == mode
+            # Train and Runs belong to tui-runs: until their module lands a PendingScreen stands in.
+            assert type(app.screen).__name__ in (cls, "PendingScreen"), title
+            app.screen.set_focus(None)
+        await pilot.press("1")
+        assert app.current_mode == "data"
+
+
+async def test_help_lists_keys_of_the_screen_and_closes(app: BnnerApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.set_focus(None)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("#help-keys")
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        does = {r[1] for r in rows}
+        assert {"Data", "Train", "Runs", "Tag", "Card", "Search", "Strategy"} <= does
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_theme_toggle_switches_dark_and_light(app: BnnerApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        first = app.theme
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert app.theme != first
+        assert {first, app.theme} == {"textual-dark", "textual-light"}
+        await pilot.press("ctrl+t")
+        assert app.theme == first
+
+
+async def test_palette_offers_screens_theme_and_source(app: BnnerApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        commands: list[SystemCommand] = list(app.get_system_commands(app.screen))
+        titles = [c.title for c in commands]
+        for _key, title, _m, _c in SCREENS.values():
+            assert f"Go to {title}" in titles
+        assert "Toggle dark/light theme" in titles and "Open a data source" in titles
+        go_tag = next(c for c in commands if c.title == "Go to Tag")
+        go_tag.callback()
+        await pilot.pause()
+        assert app.current_mode == "tag"
+        source = next(c for c in commands if c.title == "Open a data source")
+        source.callback()
+        await pilot.pause()
+        await pilot.pause()
+        assert app.current_mode == "data"
+        assert app.screen.focused is not None and app.screen.focused.id == "source-path"
+
+
+async def test_palette_opens_and_runs_a_command_by_typing(app: BnnerApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Go to Card")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert app.current_mode == "card"
+
+
+async def test_run_selected_message_sets_the_shared_selection(app: BnnerApp, tmp_path: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        run = tmp_path / "runs" / "r1"
+        app.screen.post_message(RunSelected(run))
+        await pilot.pause()
+        assert app.selected_run == run
+        assert app.runs_root == tmp_path / "runs"
+
+
+async def test_a_screen_that_cannot_be_imported_becomes_a_pending_screen(app: BnnerApp, monkeypatch) -> None:
+    monkeypatch.setitem(SCREENS, "runs", ("3", "Runs", "bnner_tui.tui.screens.no_such_module", "RunsScreen"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.set_focus(None)
+        await pilot.press("3")
+        await pilot.pause()
+        assert isinstance(app.screen, PendingScreen)
+
+
+async def test_unexpected_errors_become_one_line_notifications(app: BnnerApp, tmp_path: Path, monkeypatch) -> None:
+    from bnner_tui.core.errors import DataFormatError
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        report_error(app, DataFormatError("x.conll", 3, "wrong column count"))
+        try:
+            raise KeyError("boom\nsecond line")
+        except KeyError as err:
+            report_error(app, err)
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert "x.conll, line 3: wrong column count" in messages
+        assert any(m.startswith("Unexpected KeyError") and "\n" not in m for m in messages)
+    assert "Traceback" in (tmp_path / "cache" / "bnner-tui" / "crash.log").read_text()
+    assert describe_error(ValueError()) == "Unexpected ValueError."
