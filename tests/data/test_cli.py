@@ -113,3 +113,15 @@ def test_hub_offline_one_line():
     result = runner.invoke(app, ["data", "stats", "hub:bnner-tui-tests/never-cached"])
     assert result.exit_code == 2
     assert result.output.startswith("error: offline mode is on") and "demo" in result.output
+
+
+def test_scheme_option_and_repair_warning(write):
+    path = write("iob1.conll", "শেখ\tI-PER\nহাসিনা\tI-PER\nরহিম\tB-PER\n\nঢাকা\tI-LOC\n")
+    auto = runner.invoke(app, ["data", "stats", str(path)])
+    assert auto.exit_code == 0 and "IOB1" in auto.output and "warning" not in auto.output
+    forced = runner.invoke(app, ["data", "stats", str(path), "--scheme", "bio"])
+    assert forced.exit_code == 0
+    assert "IOB2" in forced.output
+    assert f"warning: {path}: 2 I- tag(s) without a preceding B-" in forced.output
+    bad = runner.invoke(app, ["data", "stats", str(path), "--scheme", "xml"])
+    assert bad.exit_code == 2 and bad.output.startswith("error: unknown tag scheme 'xml'")
