@@ -437,18 +437,23 @@ class _WordCache:
         self.flat = np.zeros(0, dtype=np.int64)
         self.starts = np.zeros(0, dtype=np.int64)
         self.lengths = np.zeros(0, dtype=np.int64)
-        enc = tokenizer.encode(["x"], is_pretokenized=True, add_special_tokens=True)
-        first = enc.word_ids.index(0)
-        last = len(enc.word_ids) - enc.word_ids[::-1].index(0)
-        self.prefix = np.asarray(enc.ids[:first], dtype=np.int64)
-        self.suffix = np.asarray(enc.ids[last:], dtype=np.int64)
-        # Word-by-word caching is exact only if a word's pieces do not depend on its neighbours or its
-        # position (true for BERT/WordPiece and byte-level BPE; not for e.g. Metaspace with
-        # prepend_scheme="first"). Probe once; otherwise align_batch falls back to align().
-        probe = ["a", "b", "ক", "Bb"]
-        whole = tokenizer.encode(probe, is_pretokenized=True, add_special_tokens=True).ids
-        parts = [tokenizer.encode([w], is_pretokenized=True, add_special_tokens=False).ids for w in probe]
-        self.template_ok = whole == [*self.prefix.tolist(), *(i for p in parts for i in p), *self.suffix.tolist()]
+        self.lock = threading.Lock()  # TUI workers may align from several threads
+        # Word-by-word caching is exact only if the post-processor is prefix + words + suffix and a
+        # word's pieces do not depend on its neighbours (true for WordPiece, byte-level BPE and
+        # Metaspace on pre-tokenized input). Probe once; otherwise align_batch falls back to align().
+        empty = tokenizer.encode([], is_pretokenized=True, add_special_tokens=True).ids
+        self.prefix = np.zeros(0, dtype=np.int64)
+        self.suffix = np.asarray(empty, dtype=np.int64)
+        self.template_ok = False
+        probe = ["x", "a", "ক", "Bb"]
+        enc = tokenizer.encode(probe, is_pretokenized=True, add_special_tokens=True)
+        content = [k for k, w in enumerate(enc.word_ids) if w is not None]
+        if content and content == list(range(content[0], content[-1] + 1)):
+            self.prefix = np.asarray(enc.ids[: content[0]], dtype=np.int64)
+            self.suffix = np.asarray(enc.ids[content[-1] + 1 :], dtype=np.int64)
+            parts = [tokenizer.encode([w], is_pretokenized=True, add_special_tokens=False).ids for w in probe]
+            rebuilt = [*self.prefix.tolist(), *(i for p in parts for i in p), *self.suffix.tolist()]
+            self.template_ok = enc.ids == rebuilt and empty == [*self.prefix.tolist(), *self.suffix.tolist()]
 
     def add(self, new_words: list[str]) -> None:
         encs = self.plain.encode_batch_fast(
@@ -456,14 +461,13 @@ class _WordCache:
         )
         lengths = np.fromiter((len(e.ids) for e in encs), dtype=np.int64, count=len(encs))
         flat = np.fromiter((i for e in encs for i in e.ids), dtype=np.int64, count=int(lengths.sum()))
-        base = len(self.flat)
-        starts = base + np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
-        n0 = len(self.index)
-        for k, w in enumerate(new_words):
-            self.index[w] = n0 + k
+        starts = len(self.flat) + np.cumsum(lengths) - lengths
         self.flat = np.concatenate((self.flat, flat))
         self.starts = np.concatenate((self.starts, starts))
         self.lengths = np.concatenate((self.lengths, lengths))
+        n0 = len(self.index)  # the index last: an entry never points past the arrays
+        for k, w in enumerate(new_words):
+            self.index[w] = n0 + k
 
 
 _CACHE_LOCK = threading.Lock()
@@ -507,12 +511,14 @@ def align_batch(
     if max_length <= n_special:
         raise ConfigError(f"max_length {max_length} leaves no room for any piece besides {n_special} special tokens.")
 
-    index = cache.index
     flat_words = [w for s in sentences for w in s]
-    new = list(dict.fromkeys(w for w in flat_words if w not in index))
-    if new:
-        cache.add(new)
-    uid = np.fromiter((index[w] for w in flat_words), dtype=np.int64, count=len(flat_words))
+    with cache.lock:
+        index = cache.index
+        new = list(dict.fromkeys(w for w in flat_words if w not in index))
+        if new:
+            cache.add(new)
+        uid = np.fromiter((index[w] for w in flat_words), dtype=np.int64, count=len(flat_words))
+        table_flat, table_starts, table_lengths = cache.flat, cache.starts, cache.lengths
     words_per_sent = np.fromiter((len(s) for s in sentences), dtype=np.int64, count=len(sentences))
 
     if tags is None:
@@ -530,12 +536,12 @@ def align_batch(
             raise BnnerError(f"A label id is out of range for {len(label_names)} label names.")
 
     # one row per piece, over the whole batch
-    lengths = cache.lengths[uid]
+    lengths = table_lengths[uid]
     total = int(lengths.sum())
     word_piece_start = np.cumsum(lengths) - lengths
     piece_word = np.repeat(np.arange(len(flat_words)), lengths)
     within = np.arange(total) - word_piece_start[piece_word]
-    ids = cache.flat[cache.starts[uid][piece_word] + within]
+    ids = table_flat[table_starts[uid][piece_word] + within]
     labels = word_labels[piece_word]
     rest = within > 0
     if strategy == "first":
