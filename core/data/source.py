@@ -138,6 +138,7 @@ def build_source(
     label_id = {name_: i for i, name_ in enumerate(label_names)}
 
     norm = _normalizer()
+    seen: dict[str, str] = {}
     features = Features({"tokens": Sequence(Value("string")), "ner_tags": Sequence(ClassLabel(names=label_names))})
     out: dict[str, Any] = {}
     unlabelled: set[str] = set()
@@ -146,7 +147,9 @@ def build_source(
         for s, sent in enumerate(split.tokens):
             row = []
             for t, tok in enumerate(sent):
-                n = norm(tok)
+                n = seen.get(tok)
+                if n is None:  # each distinct token is normalised once: names and function words repeat a lot
+                    n = seen[tok] = norm(tok)
                 if not n:
                     raise split.error(s, t, f"empty token after normalisation (raw {tok!r})")
                 row.append(n)

@@ -70,7 +70,7 @@ def compute_stats(source: LoadedSource, *, tokenizer: Any = None, max_length: in
     types = [n[2:] for n in names if n.startswith("B-")]
     out = []
     for split, ds in source.dataset.items():
-        tokens = ds["tokens"]
+        tokens = list(ds["tokens"])  # datasets >= 4 returns a lazy Column
         labelled = source.is_labelled(split)
         st = SplitStats(split=split, sentences=len(tokens), tokens=sum(len(t) for t in tokens), labelled=labelled)
         if labelled:
