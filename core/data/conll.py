@@ -1,12 +1,14 @@
 """CoNLL-style text files: one token per line, a blank line between sentences.
 
 Accepted: ``token<TAB>tag`` or space-separated columns (extra middle columns are ignored,
-the tag is the last column), ``-DOCSTART-`` lines, a UTF-8 BOM, CRLF line ends, and the
-original WikiANN release format whose tokens carry a language prefix (``bn:ঢাকা``).
+the tag is the last column; every line has as many columns as the first), ``-DOCSTART-``
+lines, a UTF-8 BOM, CRLF line ends, and the original WikiANN release format whose tokens
+carry a language prefix (``bn:ঢাকা``).
 A file whose lines hold a token only (the XTREME WikiANN test split) is read as
 *unlabelled*: ``tags`` is None, never a column of made-up ``O`` tags.
 
-Plain Python string handling on purpose: 10,000 sentences parse in a few tens of milliseconds.
+Plain Python string handling on purpose: the 11,000 labelled WikiANN bn
+sentences parse in about 0.1 s on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def parse_conll(path: str | Path) -> RawSplit:
     cur_tok: list[str] = []
     cur_tag: list[str] = []
     cur_line: list[int] = []
-    ncols_kind: bool | None = None  # True: labelled (>= 2 columns), False: tokens only
+    ncols: int | None = None  # every line has the first line's column count; 1 = tokens only (unlabelled)
     kind_line = 0
     prefix: str | None = None
     prefix_checked = False
@@ -91,10 +93,10 @@ def parse_conll(path: str | Path) -> RawSplit:
         if cols[0].startswith("-DOCSTART-"):
             continue
         labelled = len(cols) >= 2
-        if ncols_kind is None:
-            ncols_kind, kind_line = labelled, lineno
-        elif labelled != ncols_kind:
-            want = "a token and a tag" if ncols_kind else "a token only"
+        if ncols is None:
+            ncols, kind_line = len(cols), lineno
+        elif len(cols) != ncols:
+            want = f"{ncols} columns" if ncols > 1 else "a token only"
             raise DataFormatError(
                 path,
                 lineno,
@@ -124,7 +126,7 @@ def parse_conll(path: str | Path) -> RawSplit:
     notes = []
     if prefix:
         notes.append(f"{path.name}: removed the language prefix {prefix!r} from tokens (WikiANN release format)")
-    return RawSplit(path=str(path), tokens=tokens, tags=tags if ncols_kind else None, lines=lines, notes=notes)
+    return RawSplit(path=str(path), tokens=tokens, tags=tags if (ncols or 0) > 1 else None, lines=lines, notes=notes)
 
 
 def format_conll(tokens: list[list[str]], tags: list[list[str]] | None) -> str:
