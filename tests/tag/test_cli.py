@@ -1,0 +1,135 @@
+"""`bnner-tui tag`: formats, files, stdin, and one-sentence errors from the real console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bnner_tui.tui.cli import app
+
+runner = CliRunner()
+LINES = ["ঢাকা বাংলাদেশের রাজধানী।", "", "রবীন্দ্রনাথ ( ক্রিকেটার ) গেছেন", "Visited Dhaka, then London."]
+
+
+def _invoke(args: list[str], input: str | None = None):
+    result = runner.invoke(app, ["tag", *args], input=input)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def test_pretty_single_text(forced_model_dir: Path) -> None:
+    result = _invoke(["--model", str(forced_model_dir), "রবীন্দ্রনাথ ঠাকুর ঢাকা শহর। x"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "legend:" in out and "PER" in out and "LOC" in out and "ORG" in out
+    assert "রবীন্দ্রনাথ ঠাকুর ঢাকা শহর। x" in out
+    assert "ঢাকা শহর" in out and "[18:26]" in out
+
+
+def test_jsonl_from_plain_file(forced_model_dir: Path, tmp_path: Path) -> None:
+    f = tmp_path / "in.txt"
+    f.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    result = _invoke(["-m", str(forced_model_dir), "--file", str(f), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in records] == LINES  # one record per input line, blank lines kept
+    for r in records:
+        for e in r["entities"]:
+            assert r["text"][e["start"] : e["end"]] == e["text"]
+    assert [(e["text"], e["label"]) for e in records[2]["entities"]] == [("রবীন্দ্রনাথ ( ক্রিকেটার )", "PER")]
+    assert [(e["text"], e["label"]) for e in records[3]["entities"]] == [("Dhaka", "LOC"), ("London", "LOC")]
+
+
+def test_jsonl_input_fields_pass_through(forced_model_dir: Path, tmp_path: Path) -> None:
+    f = tmp_path / "in.jsonl"
+    f.write_text(
+        json.dumps({"id": 7, "text": "ঢাকা শহর"}, ensure_ascii=False)
+        + "\n\n"
+        + json.dumps({"id": 8, "text": "x"})
+        + "\n",
+        encoding="utf-8",
+    )
+    result = _invoke(["-m", str(forced_model_dir), "-f", str(f), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in records] == [7, 8]
+    assert records[0]["entities"][0]["text"] == "ঢাকা শহর"
+
+
+def test_conll_from_stdin(forced_model_dir: Path) -> None:
+    result = _invoke(["-m", str(forced_model_dir), "--format", "conll", "-"], input="ঢাকা শহর।\nx ঠাকুর\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "ঢাকা\tB-LOC\nশহর\tI-LOC\n।\tO\n\nx\tO\nঠাকুর\tB-PER\n\n"
+
+
+def test_average_option(forced_model_dir: Path) -> None:
+    first = _invoke(["-m", str(forced_model_dir), "--format", "jsonl", "বাংলাদেশের x"])
+    avg = _invoke(["-m", str(forced_model_dir), "--format", "jsonl", "--average", "বাংলাদেশের x"])
+    assert json.loads(first.stdout)["entities"][0]["label"] == "ORG"
+    assert json.loads(avg.stdout)["entities"] == []
+
+
+def test_pretty_file(forced_model_dir: Path, tmp_path: Path) -> None:
+    f = tmp_path / "in.txt"
+    f.write_text("\n".join(LINES), encoding="utf-8")
+    result = _invoke(["-m", str(forced_model_dir), "-f", str(f)])
+    assert result.exit_code == 0, result.output
+    for line in LINES[:1] + LINES[2:]:
+        assert line in result.stdout
+
+
+def _cli(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("bnner-tui")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "NO_COLOR": "1", "COLUMNS": "200"}
+    return subprocess.run(
+        [str(exe), "tag", *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.slow
+def test_console_script_end_to_end(forced_model_dir: Path, tmp_path: Path) -> None:
+    proc = _cli(["-m", str(forced_model_dir), "--format", "jsonl"], tmp_path, stdin="ঢাকা শহর\n")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["entities"][0]["text"] == "ঢাকা শহর"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-m", "/no/such/model", "ঢাকা"], "/no/such/model does not exist"),
+        (["-m", "{model}", "-f", "/no/such/file.txt"], "/no/such/file.txt: does not exist"),
+        (["ঢাকা"], "bnner-tui train --preset cpu-demo"),
+        (["-m", "{model}", "--format", "xml", "ঢাকা"], "--format must be one of"),
+    ],
+)
+def test_errors_are_one_sentence(forced_model_dir: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    args = [a.replace("{model}", str(forced_model_dir)) for a in args]
+    proc = _cli(args, tmp_path)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_bad_jsonl_line_names_file_and_line(forced_model_dir: Path, tmp_path: Path) -> None:
+    f = tmp_path / "bad.jsonl"
+    f.write_text('{"text": "ঢাকা"}\n{"txt": 1}\n', encoding="utf-8")
+    proc = _cli(["-m", str(forced_model_dir), "-f", str(f), "--format", "jsonl"], tmp_path)
+    assert proc.returncode == 2
+    assert f'{f}, line 2: is not a JSON object with a "text" string' in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_not_utf8_file(forced_model_dir: Path, tmp_path: Path) -> None:
+    f = tmp_path / "latin1.txt"
+    f.write_bytes("ঢাকা\n".encode() + b"caf\xe9\n")
+    proc = _cli(["-m", str(forced_model_dir), "-f", str(f)], tmp_path)
+    assert proc.returncode == 2
+    assert "is not UTF-8 text" in proc.stderr
