@@ -215,18 +215,45 @@ def _safetensors_parameters(path: Path) -> int | None:
     return total
 
 
+def _started_event(run_dir: Path) -> dict[str, Any]:
+    """The run's `started` event: it records which model was really used ("auto" resolves at launch)."""
+    path = run_dir / "events.jsonl"
+    if not path.exists():
+        return {}
+    try:
+        from bnner_tui.core.events import read_events
+
+        events, _ = read_events(path)
+    except Exception:  # an unreadable stream only costs the card its base_model detail
+        return {}
+    return next((e for e in events if isinstance(e, dict) and e.get("type") == "started"), {})
+
+
 def _base_model(cfg: dict[str, Any], run_dir: Path) -> tuple[str | None, str]:
-    """The Hub id the run fine-tuned, or None with a sentence on how the weights were initialised."""
+    """The Hub id the run fine-tuned, or None with a sentence on how the weights were initialised.
+
+    The training engine's `started` event says what "auto" became (the hub model, a local folder or
+    the offline small BERT built from scratch); config.toml alone is the fallback.
+    """
+    started = _started_event(run_dir)
+    kind, name = str(started.get("model_kind") or ""), str(started.get("model_name") or "")
     model = str(cfg.get("model") or "").strip()
     init = str(cfg.get("init") or "").lower()
-    scratch = bool(cfg.get("from_scratch") or cfg.get("random_init") or init in ("random", "scratch"))
+    scratch = kind == "offline" or model == "offline"
+    scratch = scratch or bool(cfg.get("from_scratch") or cfg.get("random_init") or init in ("random", "scratch"))
     if scratch:
+        small = kind == "offline" or model in ("offline", "auto", "")
+        what = "a small BERT" if small else f"the `{model}` architecture"
         return None, (
-            f"trained **from scratch** (random initialisation of the `{model or 'BERT'}` architecture, "
-            "no pre-trained weights): a smoke-test model, not a useful tagger"
+            f"trained **from scratch** (random initialisation of {what}, no pre-trained weights), "
+            "so it is a smoke-test model rather than a useful tagger"
         )
-    if not model:
-        return None, "initialised from an unrecorded model"
+    if kind == "hub" and name:
+        return name, f"fine-tuned from [`{name}`](https://huggingface.co/{name})"
+    if kind == "local" and name:
+        return None, f"initialised from the local model folder `{Path(name).name}` (not a Hub model)"
+    if not model or model == "auto":
+        return None, "initialised from a model the run did not record"
     candidate = Path(model) if Path(model).is_absolute() else (run_dir / model)
     if Path(model).exists() or candidate.exists() or model.startswith((".", "/", "~")):
         return None, f"initialised from the local model folder `{Path(model).name}` (not a Hub model)"
@@ -426,6 +453,9 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+_NOT_HYPERPARAMETERS = frozenset({"output_root", "run_name"})
+
+
 def _hyperparameters(cfg: dict[str, Any]) -> list[tuple[str, str]]:
     """Every scalar setting of config.toml, nested tables flattened; secrets never reach the card."""
     out: list[tuple[str, str]] = []
@@ -435,6 +465,10 @@ def _hyperparameters(cfg: dict[str, Any]) -> list[tuple[str, str]]:
             name = f"{prefix}{key}"
             if _SECRET_KEY_RE.search(key):
                 continue
+            if key in _NOT_HYPERPARAMETERS:
+                continue
+            if isinstance(value, str) and os.path.isabs(value):
+                value = Path(value).name  # a path on the trainer's machine means nothing to a reader
             if isinstance(value, dict):
                 walk(f"{name}.", value)
             elif isinstance(value, list):
