@@ -74,6 +74,14 @@ def test_hub_dataset_through_load_dataset(httpserver, tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
+    n_requests = len(httpserver.log)
+
+    # Offline mode afterwards: the same source comes from the local datasets cache, with no request at all.
+    offline_env = env | {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    again = subprocess.run([sys.executable, "-c", code], env=offline_env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.loads(again.stdout.strip().splitlines()[-1]) == got
+    assert len(httpserver.log) == n_requests
     assert got["_labels"] == ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
     assert got["train"] == {"tokens": [r["tokens"] for r in ROWS], "ner_tags": [[1, 2, 5], [3]]}
     assert got["validation"] == {"tokens": [ROWS[1]["tokens"]], "ner_tags": [[3]]}
