@@ -133,6 +133,8 @@ ORGS = [
     "শাহজালাল বিজ্ঞান ও প্রযুক্তি বিশ্ববিদ্যালয়",
     "বাংলাদেশ কৃষি বিশ্ববিদ্যালয়",
 ]
+UNIVERSITIES = [o for o in ORGS if o.endswith("বিশ্ববিদ্যালয়") or o.endswith("কলেজ")]
+PUBLISHERS = ["বাংলা একাডেমি", "প্রথম আলো", "দৈনিক ইত্তেফাক", "আনন্দ পাবলিশার্স", "মাওলা ব্রাদার্স", "অন্যপ্রকাশ"]
 SPORTS_ORGS = [
     "আবাহনী লিমিটেড",
     "মোহামেডান স্পোর্টিং ক্লাব",
@@ -250,20 +252,20 @@ ATHLETES = [
 ROLES = ["লেখক", "কবি", "রাজনীতিবিদ", "ক্রিকেটার", "বিজ্ঞানী", "শিল্পী", "সংগীতশিল্পী", "অর্থনীতিবিদ"]
 
 # Sentence templates: {SLOT} or {SLOT:gen} (genitive -র/-এর) or {SLOT:loc} (locative -য়/-তে/-এ).
-# Slots: PER, ATHLETE (PER), ORG, SPORTS (ORG), DISTRICT, CITY, COUNTRY, NATURE, RIVER (LOC), YEAR, ROLE (O).
+# Slots: PER, ATHLETE (PER), ORG, UNI, PUB, SPORTS (ORG), DISTRICT, CITY, COUNTRY, NATURE, RIVER (LOC), YEAR, ROLE (O).
 SENTENCES = [
     "{PER} {CITY:loc} জন্মগ্রহণ করেন ।",
     "{PER:gen} জন্ম {DISTRICT} জেলার একটি গ্রামে ।",
     "{ORG:gen} প্রধান কার্যালয় {CITY:loc} অবস্থিত ।",
     "{PER} {ORG:gen} সভাপতি ছিলেন ।",
     "{DISTRICT} {BD:gen} একটি জেলা ।",
-    "{PER} {ORG:loc} পড়াশোনা করেন ।",
+    "{PER} {UNI:loc} পড়াশোনা করেন ।",
     "{PER} ও {PER} {CITY:gen} একটি সভায় বক্তব্য দেন ।",
     "গতকাল {CITY:loc} {ORG:gen} এক অনুষ্ঠানে {PER} উপস্থিত ছিলেন ।",
     "{PER} {YEAR} সালে {ORG:loc} যোগ দেন ।",
     "{NATURE} {COUNTRY:gen} অন্যতম দর্শনীয় স্থান ।",
     "{ORG} {YEAR} সালে প্রতিষ্ঠিত হয় ।",
-    "{PER:gen} লেখা বইটি {ORG} প্রকাশ করেছে ।",
+    "{PER:gen} লেখা বইটি {PUB} প্রকাশ করেছে ।",
     "{CITY} থেকে {CITY} পর্যন্ত নতুন রেলপথ চালু হয়েছে ।",
     "{PER} বলেন , {COUNTRY} দ্রুত এগিয়ে যাচ্ছে ।",
     "{ORG} এবং {ORG:gen} মধ্যে একটি চুক্তি স্বাক্ষরিত হয়েছে ।",
@@ -283,7 +285,7 @@ SENTENCES = [
     "{SPORTS} {CITY:gen} মাঠে জয় পেয়েছে ।",
     "আজ {CITY:loc} বৃষ্টি হতে পারে ।",
     "{CAPITAL} ।",
-    "তিনি {ORG:loc} শিক্ষকতা করতেন ।",
+    "তিনি {UNI:loc} শিক্ষকতা করতেন ।",
     "সভায় কোনো সিদ্ধান্ত হয়নি ।",
 ]
 # Title-like fragments, as in WikiANN (a name, a name with a place, a place with its district).
@@ -308,6 +310,8 @@ _TYPES = {
     "PER": "PER",
     "ATHLETE": "PER",
     "ORG": "ORG",
+    "UNI": "ORG",
+    "PUB": "ORG",
     "SPORTS": "ORG",
     "DISTRICT": "LOC",
     "CITY": "LOC",
@@ -355,6 +359,8 @@ class Maker:
             return [rng.choice(ROLES)], None
         pool = {
             "ORG": ORGS,
+            "UNI": UNIVERSITIES,
+            "PUB": PUBLISHERS,
             "SPORTS": SPORTS_ORGS,
             "DISTRICT": DISTRICTS,
             "CITY": CITIES,
