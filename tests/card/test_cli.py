@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from huggingface_hub import ModelCard
 from typer.testing import CliRunner
 
@@ -88,3 +89,29 @@ def test_publish_errors_are_one_sentence(run_dir: Path, fake_hub: FakeHub, monke
     assert "Traceback" not in result.output
     bad_id = runner.invoke(app, ["publish", str(run_dir), "--repo", "not a repo"])
     assert bad_id.exit_code == 2 and "not a valid repo id" in bad_id.stderr
+
+
+@pytest.mark.slow
+def test_publish_in_a_fresh_process_reads_hf_endpoint_from_the_environment(
+    run_dir: Path, fake_hub: FakeHub, hub_env: Path, tmp_path: Path
+) -> None:
+    """The real entry point, as a user runs it: huggingface_hub reads HF_ENDPOINT at import time."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, HF_ENDPOINT=fake_hub.url, HF_TOKEN=TOKEN, HF_HUB_DISABLE_XET="1", HF_HOME=str(hub_env))
+    env.pop("HF_HUB_OFFLINE", None)
+    exe = Path(sys.executable).with_name("bnner-tui")
+    proc = subprocess.run(
+        [str(exe), "publish", str(run_dir), "--repo", "bn-lab/bn-ner", "--private"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert len(fake_hub.commits) == 1 and fake_hub.commits[0]["repo"] == "bn-lab/bn-ner"
+    assert set(fake_hub.commits[0]["files"]) == {
+        "README.md", "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"
+    }  # fmt: skip
+    assert TOKEN not in proc.stdout + proc.stderr
+    for p in tmp_path.rglob("*"):
+        assert not (p.is_file() and TOKEN.encode() in p.read_bytes()), p
