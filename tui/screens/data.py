@@ -216,8 +216,14 @@ class DataScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="source-bar"):
-            yield Select(SOURCE_KINDS, value="demo", allow_blank=False, id="source-kind")
-            yield Input(placeholder="path to a file or folder, or hub:ID[:CONFIG]", id="source-path")
+            spec = getattr(self.app, "data_source", "demo") or "demo"
+            kind = spec if spec in ("demo", "wikiann") else "path"
+            yield Select(SOURCE_KINDS, value=kind, allow_blank=False, id="source-kind")
+            yield Input(
+                spec if kind == "path" else "",
+                placeholder="path to a file or folder, or hub:ID[:CONFIG]",
+                id="source-path",
+            )
             yield Select([], prompt="split", id="split")
             yield Button("Load", id="load", variant="primary")
         with Horizontal(id="main"):
@@ -298,6 +304,8 @@ class DataScreen(Screen[None]):
 
     @on(Select.Changed, "#source-kind")
     def _kind_changed(self, event: Select.Changed) -> None:
+        if self._requested is None:
+            return  # the initial value, posted on mount: _start() does the first load
         if event.value == "path":
             self.query_one("#source-path", Input).focus()
         elif event.value != self._requested:
@@ -347,6 +355,8 @@ class DataScreen(Screen[None]):
         self.app.call_from_thread(self._source_loaded, state, list(loaded.warnings))
 
     def _source_loaded(self, state: SourceState, warnings: list[str]) -> None:
+        if state.spec != self._requested:
+            return  # a slower, older load finishing after the user asked for another source
         self.state = state
         self.piece_info.clear()
         self.sub_title = state.name

@@ -1,0 +1,360 @@
+"""The Data screen, driven with Pilot on real sources and real tokenizers (no mocks)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bnner_tui.tui.app import BnnerApp
+from bnner_tui.tui.screens.data import PAGE_SIZE, DataScreen, code_points, histogram
+from bnner_tui.tui.widgets.alignment_grid import (
+    COLUMN_WIDTH,
+    AlignmentGrid,
+    clip,
+    columns_from_alignment,
+)
+
+SIZE = (120, 40)
+_TRAIN_TEXT = [
+    "অনুপম তালুকদার দীর্ঘদিন ধানমন্ডিতে বসবাস করেছেন ।",
+    "মুনীর চৌধুরীর লেখা বইটি কলকাতা বিশ্ববিদ্যালয় প্রকাশ করেছে ।",
+    "বিশ্ব স্বাস্থ্য সংস্থার উদ্যোগে টাঙ্গাইলে একটি মেলা অনুষ্ঠিত হয় ।",
+]
+
+
+def build_tokenizer_dir(out: Path, texts: list[str], vocab_size: int = 120) -> Path:
+    """A small real WordPiece (BERT-style template) whose alphabet is only what `texts` contain."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False, clean_text=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=vocab_size, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], show_progress=False
+    )
+    tok.train_from_iterator(texts, trainer=trainer)
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))],
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    tok.save(str(out / "tokenizer.json"))
+    return out
+
+
+@pytest.fixture
+def tokenizer_dir(tmp_path: Path) -> Path:
+    return build_tokenizer_dir(tmp_path / "tok", _TRAIN_TEXT)
+
+
+async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 60.0) -> None:
+    start = time.monotonic()
+    while not cond():
+        if time.monotonic() - start > timeout:
+            raise AssertionError("timed out waiting for the screen")
+        await pilot.pause(0.05)
+
+
+async def type_text(pilot, text: str) -> None:
+    """Type like a terminal does: one Key per character, with the character attached.
+
+    (`Pilot.press` cannot type Bengali vowel signs: it round-trips each character through a key
+    name and loses combining marks, which a real terminal driver never does.)
+    """
+    from textual import events
+    from textual.keys import _character_to_key
+
+    driver = pilot.app._driver
+    for ch in text:
+        event = events.Key(_character_to_key(ch), ch)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+        await pilot.pause()
+
+
+def screen_of(app: BnnerApp) -> DataScreen:
+    screen = app.get_screen_stack("data")[0] if hasattr(app, "get_screen_stack") else app.screen
+    assert isinstance(screen, DataScreen)
+    return screen
+
+
+def make_app(tmp_path: Path, source: str = "demo", tokenizer: str | None = None) -> BnnerApp:
+    return BnnerApp(runs_root=tmp_path / "runs", data_source=source, tokenizer=tokenizer)
+
+
+def messages(app: BnnerApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+# -- pure helpers -----------------------------------------------------------------------------
+
+
+def test_clip_cuts_by_code_points_not_by_measured_width() -> None:
+    word = "ক্রিকেট"  # 7 code points, fewer rendered cells
+    assert clip(word, 7) == word
+    assert clip(word, 4) == "ক্র…"
+    assert len(clip("x" * 40, COLUMN_WIDTH)) == COLUMN_WIDTH
+
+
+def test_columns_group_pieces_under_words_and_flag_cut_words() -> None:
+    names = ["O", "B-PER", "I-PER"]
+    cols = columns_from_alignment(
+        ["Ram", "Das", "went"],
+        ["B-PER", "I-PER", "O"],
+        ["[CLS]", "Ra", "##m", "Das", "[SEP]"],
+        [None, 0, 0, 1, None],
+        [-100, 1, -100, 2, -100],
+        names,
+        unk_words=[1],
+    )
+    assert [c.word for c in cols] == ["[CLS]", "Ram", "Das", "went", "[SEP]"]
+    assert cols[0].special and cols[-1].special
+    assert cols[1].pieces == [("Ra", "B-PER"), ("##m", None)]
+    assert cols[2].flags == ("unk",)
+    assert cols[3].flags == ("truncated",) and cols[3].pieces == []
+
+
+def test_code_points_names_nukta_and_zwj() -> None:
+    text = code_points("ড\u09bc\u200d")
+    assert "U+09A1  BENGALI LETTER DDA" in text
+    assert "U+09BC  BENGALI SIGN NUKTA" in text
+    assert "U+200D  ZERO WIDTH JOINER" in text
+
+
+def test_histogram_counts_every_sample_once() -> None:
+    lengths = [5, 10, 20, 40, 200]
+    text = histogram(lengths, max_length=32)
+    counts = [int(line.rsplit(" ", 1)[1]) for line in text.splitlines()[:-1]]
+    assert sum(counts) == len(lengths)
+    assert text.splitlines()[-1].endswith("> 32: 2")
+
+
+# -- the screen -------------------------------------------------------------------------------
+
+
+async def test_demo_source_loads_by_default(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await wait_for(pilot, lambda: screen.rows is not None)
+        await pilot.pause()
+        rows = screen.rows
+        assert rows is not None and len(rows) >= 200
+        table = screen.query_one("#samples")
+        assert table.row_count == min(PAGE_SIZE, len(rows))
+        assert str(screen.query_one("#samples-status").render()).startswith(f"{len(rows):,} of {len(rows):,} shown")
+        stats = str(screen.query_one("#stats").render())
+        assert "PER" in stats and "LOC" in stats and "ORG" in stats
+        # Without a tokenizer the grid still shows the words and their labels, and says what to do.
+        grid = screen.query_one(AlignmentGrid)
+        assert [c.word for c in grid.columns] == rows.tokens[0]
+        assert "tokenizer" in screen.query_one(AlignmentGrid).empty_text
+
+
+async def test_strategy_switch_changes_continuation_labels(tmp_path: Path, tokenizer_dir: Path) -> None:
+    app = make_app(tmp_path, tokenizer=str(tokenizer_dir))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await wait_for(pilot, lambda: screen.rows is not None and screen.tokenizer is not None)
+        rows = screen.rows
+        assert rows is not None
+        names = screen.state.label_names  # type: ignore[union-attr]
+        grid = screen.query_one(AlignmentGrid)
+        # Find a sample whose B- word became several pieces.
+        target = None
+        for i in range(min(200, len(rows))):
+            screen._show_sample(i)
+            for col in grid.columns:
+                if col.gold and col.gold.startswith("B-") and len(col.pieces) > 1:
+                    target = (i, col.word_index)
+                    break
+            if target:
+                break
+        assert target is not None, "the tiny tokenizer should split some entity word"
+        index, word = target
+        screen.query_one("#samples").move_cursor(row=screen.filtered.index(index))
+        await pilot.pause()
+
+        def column():
+            return next(c for c in grid.columns if c.word_index == word)
+
+        gold = column().gold
+        assert gold is not None and gold.startswith("B-")
+        assert grid.columns[0].word == "[CLS]" and grid.columns[-1].word == "[SEP]"
+        assert column().pieces[0][1] == gold and all(lab is None for _, lab in column().pieces[1:])
+        screen.query_one("#samples").focus()
+        await pilot.press("s")
+        await pilot.pause()
+        assert screen.strategy == "all"
+        assert all(lab == gold for _, lab in column().pieces)
+        await pilot.press("s")
+        await pilot.pause()
+        assert screen.strategy == "all-b2i"
+        assert column().pieces[0][1] == gold
+        assert all(lab == "I-" + gold[2:] for _, lab in column().pieces[1:])
+        assert "I-" + gold[2:] in names
+
+
+async def test_typed_bengali_search_filters_rows(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await wait_for(pilot, lambda: screen.rows is not None)
+        total = len(screen.rows or [])
+        screen.set_focus(None)
+        await pilot.press("slash")
+        assert screen.focused is screen.query_one("#search")
+        await type_text(pilot, "কলকাতা")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.query_one("#search").value == "কলকাতা"
+        rows = screen.rows
+        assert rows is not None
+        assert 0 < len(screen.filtered) < total
+        assert all("কলকাতা" in " ".join(rows.tokens[i]) for i in screen.filtered)
+        expected = sum(1 for toks in rows.tokens if "কলকাতা" in " ".join(toks))
+        assert len(screen.filtered) == expected
+
+
+async def test_entity_type_unk_and_length_filters(tmp_path: Path, tokenizer_dir: Path) -> None:
+    from bnner_tui.core.align import align, load_tokenizer
+
+    app = make_app(tmp_path, tokenizer=str(tokenizer_dir))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await wait_for(pilot, lambda: screen._current_piece_info() is not None)
+        rows = screen.rows
+        assert rows is not None and screen.state is not None
+        names = screen.state.label_names
+        screen.query_one("#type-filter").value = "ORG"
+        await pilot.pause()
+        org = [i for i in range(len(rows)) if any(names[t].endswith("-ORG") for t in rows.tags[i])]
+        assert screen.filtered == org
+
+        screen.query_one("#type-filter").value = "__any__"
+        screen.query_one("#has-unk").value = True
+        await pilot.pause()
+        tok = load_tokenizer(str(tokenizer_dir))
+        unk = [i for i in range(len(rows)) if align(tok, rows.tokens[i], rows.tags[i], names).unk_words]
+        assert screen.filtered == unk and 0 < len(unk) < len(rows)
+
+        screen.query_one("#has-unk").value = False
+        screen.query_one("#too-long").value = True
+        length_box = screen.query_one("#max-length")
+        length_box.value = "24"
+        length_box.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.max_length == 24
+        long = [i for i in range(len(rows)) if align(tok, rows.tokens[i], None, names, max_length=24).truncated]
+        assert screen.filtered == long and long
+        # The selected sample shows the truncation warning.
+        warnings = str(screen.query_one("#sample-warnings").render())
+        assert "max length 24" in warnings
+
+
+async def test_code_point_toggle_shows_selected_word(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await wait_for(pilot, lambda: screen.rows is not None)
+        panel = screen.query_one("#codepoints")
+        assert not panel.display
+        screen.query_one("#samples").focus()
+        await pilot.press("c")
+        await pilot.pause()
+        assert panel.display
+        grid = screen.query_one(AlignmentGrid)
+        grid.focus()
+        await pilot.press("right")
+        await pilot.pause()
+        word = grid.selected_column.word  # type: ignore[union-attr]
+        assert word == screen.rows.tokens[screen.current][1]  # type: ignore[union-attr,index]
+        text = str(panel.render())
+        assert f"U+{ord(word[0]):04X}" in text and "BENGALI" in text
+
+
+async def test_grid_click_selects_a_word(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await wait_for(pilot, lambda: screen.rows is not None)
+        await pilot.pause()
+        grid = screen.query_one(AlignmentGrid)
+        await pilot.click(AlignmentGrid, offset=(COLUMN_WIDTH + 2, 0))
+        await pilot.pause()
+        assert grid.selected == 1
+
+
+async def test_bad_path_and_offline_hub_are_one_sentence_notifications(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await wait_for(pilot, lambda: screen.rows is not None)
+        screen.query_one("#source-kind").value = "path"
+        await pilot.pause()
+        assert screen.focused is screen.query_one("#source-path")
+        missing = tmp_path / "nope.conll"
+        screen.query_one("#source-path").value = str(missing)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any(str(missing) in m for m in messages(app)))
+        bad = next(m for m in messages(app) if str(missing) in m)
+        assert "\n" not in bad and "Traceback" not in bad
+        broken = tmp_path / "broken.conll"
+        broken.write_text("ঢাকা\tB-LOC\nশহর\tB-XYZ\tEXTRA\tCOLS\n", encoding="utf-8")
+        screen.query_one("#source-path").value = str(broken)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any(str(broken) in m for m in messages(app)))
+        start = time.monotonic()
+        screen.query_one("#source-kind").value = "wikiann"
+        await wait_for(pilot, lambda: any("hub" in m.lower() or "offline" in m.lower() for m in messages(app)), 10)
+        assert time.monotonic() - start < 6
+        # The demo rows are still there: a failed load never empties the screen.
+        assert screen.rows is not None and screen.query_one("#samples").row_count > 0
+
+
+@pytest.mark.slow
+async def test_wikiann_ten_thousand_rows_scroll_lazily(tmp_path: Path, wikiann_dir: Path, mbert_dir: Path) -> None:
+    from bnner_tui.core.align import load_tokenizer
+
+    app = make_app(tmp_path, source=str(wikiann_dir), tokenizer=str(mbert_dir))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await wait_for(pilot, lambda: screen.rows is not None, 120)
+        rows = screen.rows
+        assert rows is not None and len(rows) == 10000
+        table = screen.query_one("#samples")
+        assert table.row_count == PAGE_SIZE
+        table.focus()
+        start = time.monotonic()
+        presses = 0
+        while table.row_count < len(rows) and presses < 100:
+            await pilot.press("ctrl+end")  # cursor to the last loaded row: the next page loads
+            presses += 1
+        await pilot.pause()
+        elapsed = time.monotonic() - start
+        assert table.row_count == 10000
+        assert screen.loaded == 10000
+        assert elapsed < 60, f"paging through 10,000 rows took {elapsed:.1f}s"
+        # Scrolling with the mouse wheel / scrollbar (no cursor move) also pulls the next page.
+        screen.query_one("#search").value = "ভ"
+        await pilot.pause(0.4)  # the search is debounced
+        before = table.row_count
+        assert before == PAGE_SIZE < len(screen.filtered)
+        table.scroll_end(animate=False)
+        await pilot.pause(0.2)
+        assert table.row_count > before
+        # Piece filters over all 10,000 with the real mBERT tokenizer, checked independently.
+        await wait_for(pilot, lambda: screen._current_piece_info() is not None, 120)
+        screen.query_one("#search").value = ""
+        await pilot.pause(0.4)
+        screen.query_one("#has-unk").value = True
+        await pilot.pause(0.3)
+        tok = load_tokenizer(str(mbert_dir))
+        unk_id = tok.token_to_id("[UNK]")
+        enc = tok.encode_batch([list(t) for t in rows.tokens], is_pretokenized=True)
+        expected = [i for i, e in enumerate(enc) if unk_id in e.ids]
+        assert screen.filtered == expected
