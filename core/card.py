@@ -363,8 +363,8 @@ _TEMPLATE = """---
 # {{ title }}
 
 This model tags **named entities in Bengali (বাংলা) text** at the word level: {{ types_text }}.
-It is a {{ arch }} token classifier {{ init_note }}, trained with [bnner-tui](https://pypi.org/project/bnner-tui/)
-(run `{{ run_name }}`){% if num_parameters %}, {{ "{:,}".format(num_parameters) }} parameters{% endif %}.
+It is a {{ arch }} token classifier {{ init_note }}, trained with bnner-tui (run `{{ run_name }}`)
+{%- if num_parameters %}, {{ "{:,}".format(num_parameters) }} parameters{% endif %}.
 Labels use the IOB2 scheme: `{{ labels_text }}`.
 
 ## Intended use and limits
@@ -436,6 +436,12 @@ for entity in ner("{{ example }}"):
 
 `aggregation_strategy="first"` gives one label per word from its first piece, the way the model was
 trained and evaluated.
+
+With bnner-tui, which applies its Bengali normalisation and returns offsets into your raw text:
+
+```bash
+bnner-tui tag --model {{ model_ref }} "{{ example }}"
+```
 
 ## Citation
 

@@ -115,3 +115,19 @@ def test_publish_in_a_fresh_process_reads_hf_endpoint_from_the_environment(
     assert TOKEN not in proc.stdout + proc.stderr
     for p in tmp_path.rglob("*"):
         assert not (p.is_file() and TOKEN.encode() in p.read_bytes()), p
+
+
+def test_card_render_with_edited_widget_examples(run_dir: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["card", "render", str(run_dir), "--widget", "খবর=শেখ হাসিনা ঢাকায় ফিরেছেন।", "--widget", "কলকাতা শহর"],
+    )
+    assert result.exit_code == 0, result.output
+    widgets = ModelCard.load(run_dir / "model" / "README.md").data.to_dict()["widget"]
+    assert widgets == [
+        {"text": "শেখ হাসিনা ঢাকায় ফিরেছেন।", "example_title": "খবর"},
+        {"text": "কলকাতা শহর", "example_title": "Example 2"},
+    ]
+    # An empty example is caught by validation with its line.
+    empty = runner.invoke(app, ["card", "render", str(run_dir), "--widget", "title="])
+    assert empty.exit_code == 0 and "widget example 1 has an empty text" in empty.stderr

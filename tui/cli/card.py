@@ -39,12 +39,24 @@ def render(
         None, "--license", help="Licence identifier (default apache-2.0; an existing card's licence is kept)."
     ),
     out: Path | None = typer.Option(None, "--out", help="Where to write (default RUN/model/README.md)."),
+    widget: list[str] | None = typer.Option(
+        None,
+        "--widget",
+        help="A widget example 'TITLE=TEXT' (or just TEXT); repeat for several. Replaces the card's examples.",
+    ),
 ) -> None:
     """Write or update the card from the run's measured numbers; an existing card is kept as a backup."""
     from bnner_tui.core.card import render_card
 
+    widgets = None
+    if widget:
+        widgets = []
+        for i, item in enumerate(widget, start=1):
+            title, sep, text = item.partition("=")
+            example_title = title.strip() if sep else f"Example {i}"
+            widgets.append({"text": (text if sep else title).strip(), "example_title": example_title})
     try:
-        result = render_card(run, repo_id=repo, license=license, out=out)
+        result = render_card(run, repo_id=repo, license=license, out=out, widgets=widgets)
     except BnnerError as err:
         raise _fail(err) from None
     _out.print(str(result.path))
