@@ -54,8 +54,12 @@ def _step(w: EventWriter, step: int, total: int = 100) -> None:
 
 
 class MonitorApp(App):
+    def __init__(self, curve_interval: float = 0.0) -> None:
+        super().__init__()
+        self.curve_interval = curve_interval
+
     def compose(self) -> ComposeResult:
-        yield RunMonitor(id="monitor")
+        yield RunMonitor(id="monitor", curve_interval=self.curve_interval)
 
 
 def test_state_folds_a_burst_into_the_newest_values() -> None:
@@ -108,10 +112,10 @@ async def test_monitor_follows_a_growing_events_file(tmp_path: Path) -> None:
             fh.write("step 30 done\n")
         updates_before = mon.updates
         arrived = mon.poll()
-        await pilot.pause()
         # The whole burst (30 steps + 1 eval) became ONE update.
         assert arrived == 31
         assert mon.updates == updates_before + 1
+        await pilot.pause()
         assert mon.state.step == 30
         bar = mon.query_one("#mon-bar", ProgressBar)
         assert bar.total == 100 and bar.progress == 30
@@ -139,6 +143,28 @@ async def test_monitor_follows_a_growing_events_file(tmp_path: Path) -> None:
         await pilot.pause()
         assert mon.state.status == "cancelled"
         assert "cancelled" in str(mon.query_one("#mon-header", Static).render())
+    writer.close()
+
+
+async def test_charts_redraw_at_most_once_per_interval(tmp_path: Path) -> None:
+    """Charts are the costly part: many polls with new steps cost one chart redraw per interval."""
+    run = tmp_path / "run-c"
+    writer = EventWriter(run / "events.jsonl")
+    _started(writer, total=100)
+    app = MonitorApp(curve_interval=60.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        mon = app.query_one(RunMonitor)
+        mon.attach(run)
+        plot = mon.query_one("#mon-loss", CurvePlot)
+        drawn = plot.redraws
+        for s in range(1, 21):
+            _step(writer, s)
+            assert mon.poll() == 1
+        await pilot.pause()
+        assert plot.redraws == drawn and mon.state.step == 20  # progress moved, charts waited
+        writer.emit("finished", step=20, best_f1=None, duration_s=1.0)
+        mon.poll()
+        assert plot.redraws == drawn + 1 and len(plot.series[0].x) == 20  # the end is drawn at once
     writer.close()
 
 
@@ -256,6 +282,32 @@ async def test_reattaches_to_a_running_run_on_mount(tmp_path: Path) -> None:
     finally:
         lock.release()
         writer.close()
+
+
+async def test_a_run_that_died_without_a_final_event_shows_killed(tmp_path: Path) -> None:
+    from textual.widgets import Button
+
+    from bnner_tui.core.config import TrainConfig
+
+    root = tmp_path / "runs"
+    run = root / "died"
+    run.mkdir(parents=True)
+    TrainConfig(run_name="died", output_root=str(root)).to_toml(run / "config.toml")
+    with EventWriter(run / "events.jsonl") as writer:
+        _started(writer, total=50)
+        _step(writer, 1, total=50)
+    app = TrainApp(root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.pause()
+        assert screen.run_dir is None  # not running: no automatic re-attach
+        screen.watch_run(run)
+        mon = screen.query_one(RunMonitor)
+        assert mon.state.status == "running"  # what the events alone say
+        await wait_for(pilot, lambda: mon.state.status == "killed", timeout=10)  # the free lock says otherwise
+        assert "without a final event" in str(mon.query_one("#mon-header", Static).render())
+        await wait_for(pilot, lambda: not screen.query_one("#resume", Button).disabled, timeout=5)
+        assert screen.query_one("#cancel", Button).disabled
 
 
 @pytest.mark.slow

@@ -186,6 +186,28 @@ class TrainScreen(Screen):
     def on_mount(self) -> None:
         self.validate_form()
         self.refresh_runs(reattach=True)
+        self.set_interval(2.0, self._check_alive, name="train-liveness")
+
+    def _check_alive(self) -> None:
+        """A run whose process died without a final event (SIGKILL, OOM killer) looks "running"
+        in its events forever; the run lock says otherwise. Checked off the UI thread."""
+        if self.run_dir is not None and self.query_one(RunMonitor).state.status == "running":
+            self._liveness(self.run_dir)
+
+    @work(thread=True, exclusive=True, group="liveness")
+    def _liveness(self, run_dir: Path) -> None:
+        from bnner_tui.core.runs import run_status
+
+        try:
+            status = run_status(run_dir)
+        except Exception:
+            return
+        if status == "killed":
+            self.app.call_from_thread(self._mark_killed, run_dir)
+
+    def _mark_killed(self, run_dir: Path) -> None:
+        if run_dir == self.run_dir:
+            self.query_one(RunMonitor).mark_killed()
 
     # -- form -----------------------------------------------------------------------------
     def form_values(self) -> dict[str, str]:
@@ -329,6 +351,9 @@ class TrainScreen(Screen):
                 launch_mod.cancel(run_dir)
                 message = f"Asked run {run_dir.name} to stop: it saves a checkpoint first."
             else:
+                # Right after `cancelled` the process may still be exiting (it holds the lock
+                # until it does): give it a moment rather than refusing.
+                launch_mod.wait_for_exit(run_dir, timeout=15.0)
                 launch_mod.resume(run_dir)
                 message = f"Resuming run {run_dir.name} from its last checkpoint."
         except BnnerError as err:
@@ -363,6 +388,12 @@ class TrainScreen(Screen):
             self.notify(f"Run {event.run_dir.name} failed: {event.reason}", severity="error", timeout=10)
         elif event.status == "cancelled":
             self.notify(f"Run {event.run_dir.name} was cancelled; Resume continues it.", severity="warning")
+        elif event.status == "killed":
+            self.notify(
+                f"Run {event.run_dir.name} stopped without a final event; Resume continues it.",
+                severity="error",
+                timeout=10,
+            )
         self.refresh_runs()
 
     # -- run list / re-attaching ----------------------------------------------------------------

@@ -111,7 +111,7 @@ class RunMonitor(Vertical):
         self,
         *,
         poll_interval: float = 0.25,
-        curve_interval: float = 0.5,
+        curve_interval: float = 1.0,
         log_lines: int = 300,
         name: str | None = None,
         id: str | None = None,
@@ -128,6 +128,7 @@ class RunMonitor(Vertical):
         self._timer: Timer | None = None
         self._curves_dirty = False
         self._last_curve_draw = 0.0
+        self._shown: dict[str, object] = {}  # what each cheap widget shows now: skip no-op updates
         # Counters that let tests and the overhead benchmark see the collapsing at work.
         self.polls = 0
         self.updates = 0
@@ -161,6 +162,7 @@ class RunMonitor(Vertical):
         self.query_one("#mon-entities", DataTable).clear()
         self._curves_dirty = True
         self._last_curve_draw = 0.0
+        self._shown = {}
         self._render_all({STATUS, INFO, PROGRESS, CURVES, EVAL})
         if self._timer is None:
             self._timer = self.set_interval(self.poll_interval, self.poll, name="run-monitor-poll")
@@ -173,6 +175,19 @@ class RunMonitor(Vertical):
             self._timer.pause()
         self._tail = None
         self._log = None
+
+    def mark_killed(self) -> None:
+        """The process is gone but wrote no final event (killed): say so instead of "running"."""
+        if self.state.status != "running":
+            return
+        self.poll()  # a final event may have landed just now
+        if self.state.status != "running":
+            return
+        self.state.status = "killed"
+        self.state.reason = "The training process stopped without a final event (killed?): Resume continues it."
+        self._render_all({STATUS, PROGRESS})
+        if self.run_dir is not None:
+            self.post_message(self.StatusChanged(self.run_dir, "killed", self.state.reason))
 
     def poll(self) -> int:
         """Read everything new, fold it, redraw once. Returns how many events arrived."""
@@ -188,11 +203,11 @@ class RunMonitor(Vertical):
         if lines:
             self.query_one("#mon-log", Log).write_lines(lines)
         now = time.monotonic()
-        draw_curves = self._curves_dirty and (
-            now - self._last_curve_draw >= self.curve_interval or STATUS in changed or not events
-        )
+        # Charts are the costly part: at most one redraw per curve_interval (pending points are
+        # drawn on a later poll), and at once when the run ends so the final picture is complete.
+        draw_curves = self._curves_dirty and (now - self._last_curve_draw >= self.curve_interval or STATUS in changed)
         if changed or draw_curves or self.state.status == "running":
-            self._render_all(changed | ({CURVES} if draw_curves else set()))
+            self._render_all((changed - {CURVES}) | ({CURVES} if draw_curves else set()))
         if self.state.status != previous and self.run_dir is not None:
             self.post_message(self.StatusChanged(self.run_dir, self.state.status, self.state.reason))
         return len(events)
@@ -231,10 +246,13 @@ class RunMonitor(Vertical):
 
     def _render_progress(self) -> None:
         st = self.state
-        bar = self.query_one("#mon-bar", ProgressBar)
         if st.total_steps:
-            bar.update(total=st.total_steps, progress=min(st.step, st.total_steps))
+            bar_state = (st.total_steps, min(st.step, st.total_steps))
+            if self._shown.get("bar") != bar_state:
+                self._shown["bar"] = bar_state
+                self.query_one("#mon-bar", ProgressBar).update(total=bar_state[0], progress=bar_state[1])
         eta = st.eta_seconds(now=time.time())
+        gpu = f"{st.gpu_memory_mb:.0f} MB" if st.gpu_memory_mb is not None else "--"
         parts = [
             f"step {st.step}/{st.total_steps or '?'}",
             f"epoch {_fmt(st.epoch, '.2f')}",
@@ -243,11 +261,15 @@ class RunMonitor(Vertical):
             f"{_rate(st.tokens_per_second)} tokens/s",
             f"device {st.device or '--'}",
             f"precision {st.precision or '--'}",
-            f"GPU mem {_fmt(st.gpu_memory_mb, '.0f') + ' MB' if st.gpu_memory_mb is not None else '--'}",
+            f"GPU mem {gpu}",
         ]
         if st.best_f1 is not None:
             parts.append(f"best F1 {st.best_f1:.3f}")
-        self.query_one("#mon-stats", Static).update(" · ".join(parts))
+        text = " · ".join(parts)
+        if self._shown.get("stats") != text:
+            # Most polls change nothing visible: no update, no repaint.
+            self._shown["stats"] = text
+            self.query_one("#mon-stats", Static).update(text)
 
     def _render_curves(self) -> None:
         st = self.state

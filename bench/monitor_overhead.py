@@ -1,0 +1,188 @@
+"""How much does watching a run slow the training? Target: at most 2% of throughput.
+
+Runs the same short training (cpu-demo preset on the demo set, small offline BERT, fixed
+step count, no mid-run eval or save) several times, alternating:
+- unwatched: the training subprocess alone, this process just waits for it;
+- watched: the same, with the TUI's `RunMonitor` attached in a headless Textual app
+  (`App.run_test`) in this process, polling events.jsonl and train.log and redrawing
+  progress, curves and table, exactly as the Train screen does.
+The training is a subprocess either way (as in the app), so the cost measured is the
+monitor's competition for the CPU. Throughput = samples / wall time between the first and
+the last `step` event of the run (both taken from the events' own timestamps).
+
+Usage: .venv/bin/python bench/monitor_overhead.py [--steps 80] [--repeats 3] [--interval 0.25]
+Headless means nothing is written to a terminal; all rendering to strips still happens
+(the script counts the chart renders to show it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+
+def make_config(root: Path, name: str, steps: int, batch: int, logging_steps: int):
+    from bnner_tui.core.config import TrainConfig
+
+    return TrainConfig.from_preset(
+        "cpu-demo",
+        max_steps=steps,
+        batch_size=batch,
+        logging_steps=logging_steps,
+        eval_every=10 * steps,
+        save_every=10 * steps,
+        offline_hidden_size=64,
+        offline_layers=2,
+        offline_heads=2,
+        offline_vocab_size=2000,
+        run_name=name,
+        output_root=str(root),
+    )
+
+
+def throughput(run_dir: Path, batch: int) -> tuple[float, int]:
+    """Samples per second between the first and the last step event, and the event count."""
+    from bnner_tui.core.events import read_events
+
+    events, _ = read_events(run_dir / "events.jsonl")
+    steps = [e for e in events if e["type"] == "step"]
+    if events[-1]["type"] != "finished":
+        raise SystemExit(f"run {run_dir.name} did not finish: {events[-1]}")
+    first, last = steps[0], steps[-1]
+    samples = (last["step"] - first["step"]) * batch
+    return samples / (last["time"] - first["time"]), len(events)
+
+
+def run_wall(run_dir: Path) -> float:
+    """Seconds from the run's first to its last event."""
+    from bnner_tui.core.events import read_events
+
+    events, _ = read_events(run_dir / "events.jsonl")
+    return float(events[-1]["time"] - events[0]["time"])
+
+
+def cpu_seconds() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+def run_unwatched(config) -> float:
+    from bnner_tui.core.train.launch import launch
+
+    t0 = cpu_seconds()
+    proc = launch(config)
+    proc.wait()
+    return cpu_seconds() - t0
+
+
+def run_watched(config, interval: float) -> tuple[float, dict[str, int]]:
+    from textual.app import App, ComposeResult
+
+    from bnner_tui.core.train.launch import launch
+    from bnner_tui.tui.widgets.monitor import CurvePlot, RunMonitor
+
+    renders = {"n": 0}
+    original = CurvePlot.render
+
+    def counting_render(self):
+        renders["n"] += 1
+        return original(self)
+
+    CurvePlot.render = counting_render  # type: ignore[method-assign]
+
+    class Watch(App):
+        def compose(self) -> ComposeResult:
+            yield RunMonitor(poll_interval=interval, id="monitor")
+
+    async def main() -> dict[str, int]:
+        app = Watch()
+        async with app.run_test(size=(120, 40)) as pilot:
+            mon = app.query_one(RunMonitor)
+            proc = launch(config)
+            mon.attach(Path(proc.run_dir))
+            while proc.poll() is None:
+                await pilot.pause(0.1)
+            await pilot.pause(2 * interval)
+            mon.poll()
+            await pilot.pause()
+            assert mon.state.status == "finished", mon.state.status
+            return {"polls": mon.polls, "updates": mon.updates, "events": mon.state.events_seen}
+
+    t0 = cpu_seconds()
+    try:
+        stats = asyncio.run(main())
+    finally:
+        CurvePlot.render = original  # type: ignore[method-assign]
+    stats["chart_renders"] = renders["n"]
+    return cpu_seconds() - t0, stats
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=80)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--logging-steps", type=int, default=1, help="1 = a step event every step (worst case)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--interval", type=float, default=0.25, help="monitor poll interval, seconds")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+    root = Path(tempfile.mkdtemp(prefix="bnner-monitor-bench-"))
+    print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    print(
+        f"cpu-demo, offline BERT 64x2, {args.steps} steps, batch {args.batch}, a step event every"
+        f" {args.logging_steps} step(s), poll every {args.interval}s, {os.cpu_count()} CPU cores"
+    )
+    # A warm-up run (not counted): the first run builds the tokenizer/dataset caches.
+    run_unwatched(make_config(root, "warmup", args.steps, args.batch, args.logging_steps))
+    plain: list[float] = []
+    watched: list[float] = []
+    shares: list[float] = []
+    try:
+        for i in range(args.repeats):
+            cfg = make_config(root, f"plain-{i}", args.steps, args.batch, args.logging_steps)
+            cpu = run_unwatched(cfg)
+            sps, n_events = throughput(root / cfg.run_name, args.batch)
+            plain.append(sps)
+            print(f"  unwatched #{i}: {sps:7.2f} samples/s  ({n_events} events; this process used {cpu:.2f} s CPU)")
+            cfg = make_config(root, f"watched-{i}", args.steps, args.batch, args.logging_steps)
+            cpu, stats = run_watched(cfg, args.interval)
+            sps, n_events = throughput(root / cfg.run_name, args.batch)
+            watched.append(sps)
+            wall = run_wall(root / cfg.run_name)
+            # CPU the watcher took, as a share of what the machine had while the run lasted:
+            # an upper bound on the throughput it can cost a training that uses every core.
+            shares.append(cpu / (wall * (os.cpu_count() or 1)) * 100)
+            print(
+                f"  watched   #{i}: {sps:7.2f} samples/s  ({n_events} events; monitor: {stats['polls']} polls,"
+                f" {stats['updates']} UI updates, {stats['chart_renders']} chart renders;"
+                f" this process used {cpu:.2f} s CPU)"
+            )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    p, w = statistics.median(plain), statistics.median(watched)
+    overhead = (p - w) / p * 100
+    print(f"median unwatched: {p:.2f} samples/s")
+    print(f"median watched:   {w:.2f} samples/s")
+    print(f"overhead: {overhead:+.2f}% (target <= 2%; negative = watched was faster, i.e. within noise)")
+    spread = (max(plain) - min(plain)) / p * 100
+    print(f"run-to-run spread of unwatched runs: {spread:.2f}%")
+    print(
+        f"watcher CPU share of the machine during watched runs: median {statistics.median(shares):.2f}%"
+        " (an upper bound on what it can take from training; robust to other load on the machine)"
+    )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
