@@ -455,3 +455,42 @@ def test_wikiann_train_unk_and_mismatch_counts(
         mismatches += len(a.mismatch_words)
     assert unk_got == unk_expected > 0
     assert mismatches == 0
+
+
+def test_hub_id_offline_uses_the_local_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HF_HUB_OFFLINE with the tokenizer already in the Hugging Face cache: loads without any network."""
+    from huggingface_hub import constants
+
+    commit = "0" * 40
+    repo = tmp_path / "models--someone--tiny-bn"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit, encoding="utf-8")
+    snapshot = repo / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    tiny_wordpiece().save(str(snapshot / "tokenizer.json"))
+    (snapshot / "tokenizer_config.json").write_text(json.dumps({"model_max_length": 64}), encoding="utf-8")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    tok = load_tokenizer("someone/tiny-bn")
+    assert align(tok, TINY_WORDS, TINY_TAGS, L).piece_ids == [2, 5, 6, 7, 8, 17, 18, 10, 11, 3]
+    assert tokenizer_max_length("someone/tiny-bn") == 64
+
+
+def test_batch_from_threads_matches_serial(
+    mbert_dir: Path, wikiann_train: tuple[list[list[str]], list[list[int]]]
+) -> None:
+    """The TUI aligns from worker threads; a shared, growing word cache must not mix them up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sents, tags = wikiann_train
+    tok = load_tokenizer(mbert_dir)  # a fresh tokenizer object: an empty cache that all threads fill at once
+    chunks = [(sents[i : i + 500], tags[i : i + 500]) for i in range(0, 4000, 500)]
+
+    def run(chunk: tuple[list[list[str]], list[list[int]]]) -> dict[str, list[list[int]]]:
+        return align_batch({"tokens": chunk[0], "ner_tags": chunk[1]}, tokenizer=tok, label_names=L,
+                           strategy="all", max_length=64)  # fmt: skip
+
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(run, chunks))
+    align_mod._CACHES.clear()
+    serial = [run(c) for c in chunks]
+    assert parallel == serial
