@@ -48,7 +48,9 @@ def test_yaml_error_is_reported_on_its_line(tmp_path: Path) -> None:
     problems = validate_card(card)
     assert len(problems) == 1
     assert "does not parse" in problems[0].message
-    assert problems[0].line in (5, 6)  # the scanner notices at the line after the unclosed '['
+    assert problems[0].line == 5  # the scanner notices at the line after the unclosed '['
+    dup = validate_card("---\nlanguage: bn\nlicense: mit\nlicense: mit\n---\n")
+    assert [(p.line, "duplicate key" in p.message) for p in dup] == [(4, True)]
 
 
 def test_missing_front_matter_and_required_keys(tmp_path: Path) -> None:
