@@ -1,0 +1,238 @@
+"""The train/eval/runs/follow/cancel commands: one-sentence errors, real runs through the CLI, Ctrl-C."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bnner_tui.core.events import EventWriter, read_events
+from bnner_tui.core.runs import RunDir, lock_is_held, run_status
+from bnner_tui.tui.cli import app
+
+BNNER = str(Path(sys.executable).parent / "bnner-tui")
+TINY_FLAGS = [
+    "--preset",
+    "cpu-demo",
+    "--set",
+    "offline_hidden_size=32",
+    "--set",
+    "offline_layers=1",
+    "--set",
+    "offline_heads=2",
+    "--set",
+    "offline_vocab_size=500",
+    "--set",
+    "logging_steps=2",
+]
+worker_landed = pytest.mark.skipif(
+    importlib.util.find_spec("bnner_tui.core.train.worker") is None, reason="worker not landed"
+)
+
+
+def _cli(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """The installed console script, as a user runs it (errors are printed by main(), not raised)."""
+    return subprocess.run([BNNER, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout, env=os.environ)
+
+
+def _one_sentence_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stderr.startswith("error:")
+    return " ".join(result.stderr.split())
+
+
+# ---- bad input: one sentence, before anything starts ---------------------------------------------
+
+
+def test_bad_flags_each_get_a_sentence(tmp_path: Path) -> None:
+    err = _one_sentence_error(_cli("train", "--lr", "-1", "--batch-size", "0", "--output-root", str(tmp_path)))
+    assert "learning_rate must be > 0 (got -1.0)" in err and "batch_size must be >= 1 (got 0)" in err
+    assert not any(tmp_path.iterdir()), "a run folder was created for an invalid config"
+
+
+def test_unknown_preset_and_bad_config_file(tmp_path: Path) -> None:
+    assert "Unknown preset 'turbo'" in _one_sentence_error(_cli("train", "--preset", "turbo"))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("batch_size = 8\nlr = 0.1\n", encoding="utf-8")
+    err = _one_sentence_error(_cli("train", "--config", str(cfg), "--output-root", str(tmp_path / "runs")))
+    assert str(cfg) in err and "'lr'" in err
+
+
+def test_preflight_model_data_and_output_root(tmp_path: Path) -> None:
+    root = str(tmp_path / "runs")
+    err = _one_sentence_error(_cli("train", "--model", "./no-such-model", "--output-root", root))
+    assert "Model path ./no-such-model does not exist." in err
+    not_a_model = tmp_path / "folder"
+    not_a_model.mkdir()
+    err = _one_sentence_error(_cli("train", "--model", str(not_a_model), "--output-root", root))
+    assert "has no config.json" in err
+    err = _one_sentence_error(_cli("train", "--data", str(tmp_path / "nope.conll"), "--output-root", root))
+    assert "Data source" in err and "does not exist" in err
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    err = _one_sentence_error(_cli("train", "--output-root", str(blocker / "runs")))
+    assert "Cannot create the output folder" in err
+    # a model far larger than the free disk (a 10^9-row embedding) is refused before any work
+    err = _one_sentence_error(
+        _cli("train", "--model", "offline", "--set", "offline_vocab_size=1000000000", "--output-root", root)
+    )
+    assert "Not enough free disk space" in err and "save_total_limit" in err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_cancel_and_follow_errors(tmp_path: Path) -> None:
+    err = _one_sentence_error(_cli("cancel", "ghost", "--root", str(tmp_path)))
+    assert "No run 'ghost'" in err
+    run = _fake_run(tmp_path, "done", finished=True)
+    err = _one_sentence_error(_cli("cancel", "done", "--root", str(tmp_path)))
+    assert "is not running (status: finished)" in err
+    err = _one_sentence_error(_cli("train", "--resume", "done", "--output-root", str(tmp_path)))
+    assert "already finished" in err
+    assert run_status(run) == "finished"
+
+
+# ---- runs ----------------------------------------------------------------------------------------
+
+
+def _fake_run(root: Path, name: str, *, finished: bool, f1: float = 0.5) -> RunDir:
+    from bnner_tui.core.config import TrainConfig
+    from bnner_tui.core.runs import create_run
+
+    run = create_run(TrainConfig(output_root=str(root), run_name=name, data="demo"))
+    with EventWriter(run.events_path) as w:
+        w.emit("started", model="offline small BERT: test", model_name="offline small BERT", total_steps=10, nproc=1)
+        w.emit("step", step=5, loss=1.0, total_steps=10)
+        w.emit(
+            "eval",
+            step=5,
+            split="validation",
+            loss=0.5,
+            overall={"precision": f1, "recall": f1, "f1": f1, "accuracy": 0.9},
+            per_type={},
+        )
+        if finished:
+            w.emit("finished", step=10, best_f1=f1, model_dir="m", metrics_path="x", duration_s=75.0)
+    return run
+
+
+def test_runs_table_and_json(tmp_path: Path) -> None:
+    _fake_run(tmp_path, "alpha", finished=True, f1=0.5)
+    _fake_run(tmp_path, "beta", finished=False, f1=0.25)
+    runner = CliRunner()
+    result = runner.invoke(app, ["runs", "--root", str(tmp_path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "alpha" in out and "finished" in out and "0.500" in out and "1m15s" in out
+    assert "beta" in out and "killed" in out and "0.250" in out and "5/10" in out
+    result = runner.invoke(app, ["runs", "--root", str(tmp_path), "--json"])
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert {r["name"]: r["status"] for r in rows} == {"alpha": "finished", "beta": "killed"}
+    empty = runner.invoke(app, ["runs", "--root", str(tmp_path / "none")])
+    assert "No runs in" in empty.output
+
+
+# ---- real runs through the CLI -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@worker_landed
+def test_train_follows_to_a_per_entity_table_then_eval(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    runner = CliRunner()
+    args = ["train", *TINY_FLAGS, "--max-steps", "6", "--run-name", "cli", "--output-root", str(root)]
+    result = runner.invoke(app, args, env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output + _log(root / "cli")
+    out = result.output
+    assert "Run cli in" in out and "model: offline small BERT" in out and "device: cpu" in out
+    assert "Finished at step 6" in out
+    assert "Word-level entity scores on validation" in out and "overall (micro)" in out
+    for entity in ("PER", "ORG", "LOC"):
+        assert entity in out
+    assert run_status(root / "cli") == "finished"
+
+    if importlib.util.find_spec("bnner_tui.core.train.evaluate") is None:
+        pytest.skip("evaluate not landed")
+    result = runner.invoke(app, ["eval", "cli", "--root", str(root), "--split", "test"], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    assert "Word-level entity scores on test" in result.output
+    metrics = json.loads((root / "cli" / "metrics.json").read_text(encoding="utf-8"))
+    assert "test" in metrics["splits"] and "validation" in metrics["splits"]
+
+
+@pytest.mark.slow
+@worker_landed
+def test_detached_run_outlives_its_launcher_and_can_be_followed(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    t0 = time.monotonic()
+    launched = _cli(
+        "train", *TINY_FLAGS, "--max-steps", "6", "--run-name", "bg", "--output-root", str(root), "--detach"
+    )
+    assert launched.returncode == 0, launched.stderr
+    assert time.monotonic() - t0 < 20, "--detach waited for the run"
+    assert "bnner-tui follow bg" in launched.stdout
+    # the launcher has exited; the run goes on and is attachable
+    result = CliRunner().invoke(app, ["follow", "bg", "--root", str(root)], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output + _log(root / "bg")
+    assert "Finished at step 6" in result.output and "model: offline small BERT" in result.output
+    assert run_status(root / "bg") == "finished"
+
+
+@pytest.mark.slow
+@worker_landed
+def test_ctrl_c_cancels_cleanly_and_resume_finishes(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    run = RunDir(root / "cc")
+    cli = subprocess.Popen(
+        [
+            BNNER,
+            "train",
+            *TINY_FLAGS,
+            "--max-steps",
+            "40",
+            "--set",
+            "save_every=1000",
+            "--set",
+            "eval_every=1000",
+            "--run-name",
+            "cc",
+            "--output-root",
+            str(root),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # so the SIGINT below reaches only the CLI, like Ctrl-C in its terminal
+    )
+    deadline = time.monotonic() + 120
+    while not any(e["type"] == "step" for e in read_events(run.events_path)[0]):
+        assert time.monotonic() < deadline and cli.poll() is None, _log(run.path)
+        time.sleep(0.1)
+    os.kill(cli.pid, signal.SIGINT)
+    out, err = cli.communicate(timeout=120)
+    assert cli.returncode == 130, out + err
+    assert "Cancelling" in out and "Cancelled at step" in out and "bnner-tui train --resume cc" in out
+    assert "Traceback" not in out + err
+    assert run_status(run) == "cancelled" and not lock_is_held(run)
+    events = read_events(run.events_path)[0]
+    assert events[-1]["type"] == "cancelled" and Path(events[-1]["checkpoint"]).is_dir()
+
+    result = CliRunner().invoke(app, ["train", "--resume", "cc", "--output-root", str(root)], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output + _log(run.path)
+    assert "resumed from step" in result.output and "Finished at step 40" in result.output
+    assert "Cancelled" not in result.output  # the old `cancelled` event is not replayed as the end
+
+
+def _log(path: Path) -> str:
+    try:
+        return "\n".join((Path(path) / "train.log").read_text(encoding="utf-8").splitlines()[-30:])
+    except OSError:
+        return ""
