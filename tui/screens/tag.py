@@ -201,7 +201,11 @@ class TagScreen(Screen[None]):
             return Path(selected)
         from bnner_tui.core.tagger import find_latest_run_model
 
-        return find_latest_run_model(self._runs_root())
+        found = find_latest_run_model(self._runs_root())
+        # Shown and cached as the run (as the picker lists it), not as its model/ folder.
+        if found is not None and found.name == "model" and (found.parent / "config.toml").is_file():
+            return found.parent
+        return found
 
     def _selected_run_changed(self, run: Path | None) -> None:
         if run is not None and (Path(run) / "model" / "config.json").is_file():

@@ -1,0 +1,170 @@
+"""The Tag screen with a real (tiny, random-init) token classifier saved like a run's model/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bnner_tui.tui.app import BnnerApp
+from bnner_tui.tui.screens.tag import ExportDialog, TagScreen, highlight
+
+SIZE = (120, 40)
+TEXT = "রবীন্দ্রনাথ ঠাকুর কলকাতায় জন্মগ্রহণ করেন।"
+
+
+async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 60.0) -> None:
+    start = time.monotonic()
+    while not cond():
+        if time.monotonic() - start > timeout:
+            raise AssertionError("timed out waiting for the screen")
+        await pilot.pause(0.05)
+
+
+async def type_text(pilot, text: str) -> None:
+    """One Key per character with the character attached, as a terminal driver sends them."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    driver = pilot.app._driver
+    for ch in text:
+        event = events.Key(_character_to_key(ch), ch)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+    await pilot.pause()
+
+
+def make_run(root: Path, name: str, model_dir: Path) -> Path:
+    from bnner_tui.core.config import TrainConfig
+
+    run = root / name
+    run.mkdir(parents=True)
+    TrainConfig(data="demo", model="offline", run_name=name, output_root=str(root)).to_toml(run / "config.toml")
+    shutil.copytree(model_dir, run / "model")
+    from bnner_tui.core.events import EventWriter
+
+    with EventWriter(run / "events.jsonl") as events:  # a finished run, as the runs listing sees it
+        events.emit("started", total_steps=1)
+        events.emit("finished", step=1, best_f1=0.0, duration_s=1.0)
+    return run
+
+
+@pytest.fixture
+def runs_root(tmp_path: Path, tiny_model_dir: Path) -> Path:
+    root = tmp_path / "runs"
+    make_run(root, "tiny", tiny_model_dir)
+    return root
+
+
+def tag_screen(app: BnnerApp) -> TagScreen:
+    assert isinstance(app.screen, TagScreen)
+    return app.screen
+
+
+def messages(app: BnnerApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def test_highlight_keeps_raw_text_and_marks_each_entity() -> None:
+    from bnner_tui.core.tagger import Entity
+
+    raw = "Dhaka is in Bangladesh"
+    ents = [Entity("Dhaka", "LOC", 0, 5, 0.9), Entity("Bangladesh", "LOC", 12, 22, 0.8)]
+    text = highlight(raw, ents)
+    assert text.plain == "Dhaka LOC is in Bangladesh LOC"
+    styled = [text.plain[s.start : s.end] for s in text.spans if "on #" in str(s.style)]
+    assert styled == ["Dhaka", "Bangladesh"]
+
+
+async def test_newest_run_model_loads_and_typed_bengali_is_tagged(runs_root: Path) -> None:
+    app = BnnerApp(runs_root=runs_root, start="tag")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = tag_screen(app)
+        await wait_for(pilot, lambda: screen.tagger is not None)
+        assert screen.model_spec == str(runs_root / "tiny")
+        assert "model: run" in str(screen.query_one("#model-status").render())
+        legend = str(screen.query_one("#legend").render())
+        assert "PER" in legend and "ORG" in legend and "LOC" in legend
+        area = screen.query_one("#text")
+        area.focus()
+        area.clear()
+        await type_text(pilot, TEXT)
+        assert area.text == TEXT
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: screen.result is not None and screen.result.text == TEXT)
+        result = screen.result
+        table = screen.query_one("#entities")
+        assert table.row_count == len(result.entities)
+        for i, e in enumerate(result.entities):
+            assert TEXT[e.start : e.end] == e.text
+            row = table.get_row_at(i)
+            assert (str(row[0]), row[1], row[3], row[4]) == (e.text, e.label, e.start, e.end)
+        # Words cover the raw text exactly, whatever the random model predicted.
+        assert [w.text for w in result.words][:2] == ["রবীন্দ্রনাথ", "ঠাকুর"]
+
+
+async def test_loading_status_then_bad_model_is_a_notification(runs_root: Path, tmp_path: Path) -> None:
+    app = BnnerApp(runs_root=runs_root, start="tag")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = tag_screen(app)
+        await wait_for(pilot, lambda: screen.tagger is not None)
+        missing = tmp_path / "no-model"
+        screen.load_model(str(missing))
+        assert str(screen.query_one("#model-status").render()).startswith("loading model…")
+        await wait_for(pilot, lambda: any(str(missing) in m for m in messages(app)))
+        msg = next(m for m in messages(app) if str(missing) in m)
+        assert "\n" not in msg and "Traceback" not in msg
+        await wait_for(pilot, lambda: screen._loading is None)
+        # The model that worked is still there and still tags.
+        assert screen.tagger is not None
+        assert "failed to load" in str(screen.query_one("#model-status").render())
+
+
+async def test_copy_and_export_with_backup(runs_root: Path, tmp_path: Path) -> None:
+    app = BnnerApp(runs_root=runs_root, start="tag")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = tag_screen(app)
+        await wait_for(pilot, lambda: screen.result is not None)
+        screen.query_one("#entities").focus()
+        await pilot.press("ctrl+b")
+        copied = json.loads(app.clipboard)
+        assert copied["text"] == screen.result.text
+        assert len(copied["entities"]) == len(screen.result.entities)
+
+        out = tmp_path / "tagged.jsonl"
+        for round_ in range(2):
+            await pilot.press("ctrl+g")
+            await pilot.pause()
+            assert isinstance(app.screen, ExportDialog)
+            app.screen.query_one("#export-path").value = str(out)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, TagScreen)
+            if round_ == 0:
+                lines = out.read_text(encoding="utf-8").splitlines()
+                assert [json.loads(line)["text"] for line in lines] == [screen.result.text]
+                area = screen.query_one("#text")
+                area.load_text(TEXT)
+                await pilot.press("ctrl+r")
+                await wait_for(pilot, lambda: screen.result is not None and screen.result.text == TEXT)
+        lines = out.read_text(encoding="utf-8").splitlines()
+        assert len(lines) == 2
+        backup = tmp_path / "tagged.jsonl.~1~"
+        assert backup.exists() and len(backup.read_text(encoding="utf-8").splitlines()) == 1
+
+
+async def test_selected_run_is_followed(runs_root: Path, tiny_model_dir: Path) -> None:
+    second = make_run(runs_root, "second", tiny_model_dir)
+    app = BnnerApp(runs_root=runs_root, start="tag")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = tag_screen(app)
+        await wait_for(pilot, lambda: screen.tagger is not None)
+        app.selected_run = runs_root / "tiny"
+        await wait_for(pilot, lambda: screen.model_spec == str(runs_root / "tiny"))
+        app.selected_run = second
+        await wait_for(pilot, lambda: screen.model_spec == str(second))
+        assert set(screen.taggers) == {str(runs_root / "tiny"), str(second)}
