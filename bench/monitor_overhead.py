@@ -78,7 +78,11 @@ def run_unwatched(config) -> float:
 
     t0 = cpu_seconds()
     proc = launch(config)
-    proc.wait()
+    try:
+        proc.wait()
+    except BaseException:
+        proc.terminate()  # the run lives in its own session: do not leave it behind
+        raise
     return cpu_seconds() - t0
 
 
@@ -106,9 +110,13 @@ def run_watched(config, interval: float) -> tuple[float, dict[str, int]]:
         async with app.run_test(size=(120, 40)) as pilot:
             mon = app.query_one(RunMonitor)
             proc = launch(config)
-            mon.attach(Path(proc.run_dir))
-            while proc.poll() is None:
-                await pilot.pause(0.1)
+            try:
+                mon.attach(Path(proc.run_dir))
+                while proc.poll() is None:
+                    await pilot.pause(0.1)
+            except BaseException:
+                proc.terminate()
+                raise
             await pilot.pause(2 * interval)
             mon.poll()
             await pilot.pause()

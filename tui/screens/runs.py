@@ -41,7 +41,7 @@ STATUS_STYLE = {
     "created": "dim",
 }
 RUN_COLORS = ("cyan", "orange")
-TEXT_WIDTH = 60
+TEXT_WIDTH = 40
 
 
 def crop(text: str, width: int) -> str:
@@ -69,7 +69,7 @@ class RunsScreen(Screen):
 
     DEFAULT_CSS = """
     RunsScreen #runs-table { height: auto; max-height: 12; }
-    RunsScreen #runs-hint { height: 1; padding: 0 1; color: $text-muted; }
+    RunsScreen #runs-hint { height: 1; padding: 0 1; color: $text-muted; text-overflow: ellipsis; }
     RunsScreen #runs-tabs { height: 1fr; }
     RunsScreen #overlay-plots { height: 1fr; }
     RunsScreen #overlay-loss { margin-left: 2; }
@@ -142,10 +142,17 @@ class RunsScreen(Screen):
         ):
             table.add_column(label, key=key)
         errors = self.query_one("#errors-list", DataTable)
-        errors.add_column("#", key="index")
-        errors.add_column("wrong", key="wrong")
-        errors.add_column("sentence", key="text")
+        # Fixed widths: the sentence column holds Bengali, whose measured width is unreliable.
+        errors.add_column("#", key="index", width=5)
+        errors.add_column("wrong", key="wrong", width=5)
+        errors.add_column("sentence", key="text", width=TEXT_WIDTH)
         self.action_refresh()
+        # Running runs move on: keep the table current without a keypress.
+        self.set_interval(5.0, self._auto_refresh, name="runs-auto-refresh")
+
+    def _auto_refresh(self) -> None:
+        if any(r.status == "running" for r in self.runs.values()):
+            self._load_runs()
 
     # -- run table ----------------------------------------------------------------------------
     def action_refresh(self) -> None:
@@ -213,6 +220,14 @@ class RunsScreen(Screen):
                 self.post_message(RunSelected(run_dir))
             except ImportError:  # the shell's messages module is optional for this screen
                 pass
+        summary = self.runs.get(str(run_dir))
+        if summary is not None:
+            hint = Text(f"{summary.name} · {summary.status}")
+            if summary.reason:
+                hint.append(f" · {summary.reason}", style="red")
+            else:
+                hint.append(" · space marks up to two runs to overlay · enter opens it for Tag and Card", style="dim")
+            self.query_one("#runs-hint", Static).update(hint)
         if announce:
             self.notify(f"Run {run_dir.name} selected: Tag and Card use it.")
         if changed:
