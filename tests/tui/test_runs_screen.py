@@ -183,3 +183,19 @@ async def test_error_browser_with_a_real_model(tmp_path: Path, tiny_model_dir: P
         await pilot.press("u")
         await pilot.pause()
         assert "U+09" in str(screen.query_one("#codepoints", Static).render())
+
+
+async def test_screen_actions_are_in_the_command_palette(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    make_run(root, "alpha", f1s=[0.2, 0.4, 0.6], confusion=True)
+    app = RunsApp(root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.selected is not None)
+        assert screen.query_one(TabbedContent).active == "tab-curves"
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"confusion")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.query_one(TabbedContent).active == "tab-confusion", timeout=5)

@@ -29,6 +29,7 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from bnner_tui.core.errors import BnnerError
 from bnner_tui.core.events import read_events
+from bnner_tui.tui.widgets.monitor.commands import ScreenActions
 from bnner_tui.tui.widgets.monitor.curves import CurvePlot, Series
 from bnner_tui.tui.widgets.monitor.state import MonitorState, format_duration
 
@@ -83,6 +84,7 @@ class RunsScreen(Screen):
     RunsScreen #codepoints.-hidden { display: none; }
     """
 
+    COMMANDS: ClassVar[set] = {ScreenActions}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh", "Refresh"),
         Binding("space", "mark", "Mark to compare"),

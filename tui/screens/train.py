@@ -26,6 +26,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 from bnner_tui.core.config import PRECISIONS, PRESETS, STRATEGIES, TRACKING, TrainConfig
 from bnner_tui.core.errors import BnnerError, ConfigError
 from bnner_tui.tui.widgets.monitor import RunMonitor
+from bnner_tui.tui.widgets.monitor.commands import ScreenActions
 
 CUSTOM = "custom"
 
@@ -133,6 +134,7 @@ class TrainScreen(Screen):
     TrainScreen #watch-select { width: 1fr; }
     """
 
+    COMMANDS: ClassVar[set] = {ScreenActions}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+l", "launch", "Launch"),
         Binding("ctrl+k", "cancel_run", "Cancel run"),
