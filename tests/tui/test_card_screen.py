@@ -1,0 +1,199 @@
+"""The Card screen on a real finished run folder (config.toml, metrics.json, a saved tiny model)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bnner_tui.tui.app import BnnerApp
+from bnner_tui.tui.screens.card import CardScreen, PublishDialog, read_widgets
+
+SIZE = (120, 40)
+METRICS = {
+    "level": "word",
+    "scheme": "IOB2",
+    "splits": {
+        "validation": {
+            "loss": 0.5,
+            "overall": {"precision": 0.5, "recall": 0.4, "f1": 0.4444, "accuracy": 0.8},
+            "per_type": {"PER": {"precision": 0.5, "recall": 0.4, "f1": 0.4444, "support": 10}},
+            "piece_level": None,
+        }
+    },
+    "best": {"step": 10, "f1": 0.4444},
+}
+
+
+async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 60.0) -> None:
+    start = time.monotonic()
+    while not cond():
+        if time.monotonic() - start > timeout:
+            raise AssertionError("timed out waiting for the screen")
+        await pilot.pause(0.05)
+
+
+def make_finished_run(root: Path, name: str, model_dir: Path) -> Path:
+    from bnner_tui.core.config import TrainConfig
+    from bnner_tui.core.events import EventWriter
+
+    run = root / name
+    run.mkdir(parents=True)
+    TrainConfig(data="demo", model="offline", run_name=name, output_root=str(root)).to_toml(run / "config.toml")
+    (run / "metrics.json").write_text(json.dumps(METRICS), encoding="utf-8")
+    shutil.copytree(model_dir, run / "model")
+    with EventWriter(run / "events.jsonl") as events:
+        events.emit("started", total_steps=10)
+        events.emit("finished", step=10, best_f1=0.4444, duration_s=3.0)
+    return run
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path, tiny_model_dir: Path) -> Path:
+    return make_finished_run(tmp_path / "runs", "tiny", tiny_model_dir)
+
+
+def card_screen(app: BnnerApp) -> CardScreen:
+    assert isinstance(app.screen, CardScreen)
+    return app.screen
+
+
+async def open_card(pilot, app: BnnerApp) -> CardScreen:
+    screen = card_screen(app)
+    await wait_for(pilot, lambda: bool(screen.query_one("#editor").text))
+    await pilot.pause()
+    return screen
+
+
+async def test_generated_card_is_shown_valid_and_previewed(run_dir: Path) -> None:
+    app = BnnerApp(runs_root=run_dir.parent, start="card")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_card(pilot, app)
+        assert screen.run_dir == run_dir
+        text = screen.query_one("#editor").text
+        assert text.startswith("---\n") and "model-index" in text
+        assert screen.problems == []
+        assert "fit to publish" in str(screen.query_one("#problems").get_option_at_index(0).prompt)
+        preview = screen.query_one("#preview")
+        assert "Bengali named-entity recognition" in preview.source
+        assert not preview.source.startswith("---")  # the preview is the body, metadata stays in the editor
+        assert screen.widgets and screen.query_one("#widgets").row_count == len(screen.widgets)
+        assert not (run_dir / "model" / "README.md").exists()  # nothing written until Save
+
+
+async def test_edit_shows_problem_with_line_and_jump(run_dir: Path) -> None:
+    app = BnnerApp(runs_root=run_dir.parent, start="card")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_card(pilot, app)
+        editor = screen.query_one("#editor")
+        lines = editor.text.splitlines()
+        lic = next(i for i, line in enumerate(lines) if line.startswith("license:"))
+        # Edit in the editor itself: select the licence line and type a wrong value.
+        editor.focus()
+        editor.move_cursor((lic, len("license: ")))
+        editor.move_cursor((lic, len(lines[lic])), select=True)
+        for ch in "not-a-licence":  # typing replaces the selected value
+            await pilot.press("minus" if ch == "-" else ch)
+        await wait_for(pilot, lambda: bool(screen.problems))
+        assert editor.text.splitlines()[lic] == "license: not-a-licence"
+        problem = screen.problems[0]
+        assert problem.line == lic + 1 and "license" in problem.message
+        options = screen.query_one("#problems")
+        assert str(options.get_option_at_index(0).prompt).startswith(f"line {lic + 1}:")
+        editor.move_cursor((0, 0))
+        options.focus()
+        options.highlighted = 0
+        await pilot.press("enter")
+        await pilot.pause()
+        assert editor.cursor_location[0] == lic
+        assert screen.is_dirty()
+
+
+async def test_save_writes_atomically_and_keeps_a_backup(run_dir: Path) -> None:
+    app = BnnerApp(runs_root=run_dir.parent, start="card")
+    readme = run_dir / "model" / "README.md"
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_card(pilot, app)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        first = readme.read_text(encoding="utf-8")
+        assert first == screen.query_one("#editor").text
+        assert not screen.is_dirty()
+        screen.query_one("#editor").insert("\nA line the user wrote.\n", location=(len(first.splitlines()), 0))
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "A line the user wrote." in readme.read_text(encoding="utf-8")
+        assert (run_dir / "model" / "README.md.~1~").read_text(encoding="utf-8") == first
+        assert any("README.md.~1~" in n.message for n in app._notifications)
+    # Re-opening shows the saved card (the user's edit), not a regenerated one.
+    app2 = BnnerApp(runs_root=run_dir.parent, start="card")
+    async with app2.run_test(size=SIZE) as pilot:
+        screen = await open_card(pilot, app2)
+        assert "A line the user wrote." in screen.query_one("#editor").text
+
+
+async def test_widget_examples_edit_as_a_list(run_dir: Path) -> None:
+    app = BnnerApp(runs_root=run_dir.parent, start="card")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_card(pilot, app)
+        before = list(screen.widgets)
+        screen.query_one("#widget-title").value = "Dhaka"
+        screen.query_one("#widget-text").value = "ঢাকা বাংলাদেশের রাজধানী।"
+        await pilot.click("#widget-add")
+        await pilot.pause()
+        text = screen.query_one("#editor").text
+        assert read_widgets(text) == [*before, {"text": "ঢাকা বাংলাদেশের রাজধানী।", "example_title": "Dhaka"}]
+        assert screen.query_one("#widgets").row_count == len(before) + 1
+        table = screen.query_one("#widgets")
+        table.move_cursor(row=0)
+        await pilot.pause()
+        await pilot.click("#widget-del")
+        await pilot.pause()
+        added = {"text": "ঢাকা বাংলাদেশের রাজধানী।", "example_title": "Dhaka"}
+        assert read_widgets(screen.query_one("#editor").text) == [*before[1:], added]
+        assert screen.problems == []
+
+
+async def test_publish_dry_run_lists_files_then_offline_publish_fails_clearly(run_dir: Path) -> None:
+    app = BnnerApp(runs_root=run_dir.parent, start="card")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_card(pilot, app)
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, PublishDialog)
+        assert (run_dir / "model" / "README.md").exists()  # unsaved edits are saved (with backup) first
+        assert dialog.query_one("#publish").disabled
+        dialog.query_one("#repo-id").value = "someone/bn-ner-tiny"
+        await pilot.click("#dry-run")
+        await wait_for(pilot, lambda: dialog.planned is not None)
+        await pilot.pause()
+        table = dialog.query_one("#plan")
+        files = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        assert files[0] == "README.md" and "model.safetensors" in files and "config.json" in files
+        assert "events.jsonl" not in files and "metrics.json" not in files
+        assert "in one commit to someone/bn-ner-tiny" in str(dialog.query_one("#plan-total").render())
+        assert dialog.outcome is not None and "nothing was uploaded" in dialog.outcome
+        assert not dialog.query_one("#publish").disabled
+        await pilot.click("#publish")
+        await wait_for(pilot, lambda: dialog.outcome is not None and not dialog.outcome.startswith("publishing"))
+        assert dialog.outcome.startswith("Not published: ")
+        assert "\n" not in dialog.outcome
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+
+
+async def test_no_finished_run_says_what_to_do(tmp_path: Path) -> None:
+    app = BnnerApp(runs_root=tmp_path / "runs", start="card")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = card_screen(app)
+        await pilot.pause()
+        assert "No finished run yet" in str(screen.query_one("#card-status").render())
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        assert app.screen is screen
