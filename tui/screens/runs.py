@@ -160,7 +160,7 @@ class RunsScreen(Screen):
     def action_refresh(self) -> None:
         self._load_runs()
 
-    @work(thread=True, exclusive=True, group="runs-list")
+    @work(thread=True, exclusive=True, group="runs-list", exit_on_error=False)
     def _load_runs(self) -> None:
         from bnner_tui.core.runs import list_runs
 
@@ -168,6 +168,11 @@ class RunsScreen(Screen):
             runs = list_runs(self.runs_root)
         except BnnerError as err:
             self.app.call_from_thread(self.notify, str(err), severity="error")
+            return
+        except Exception as err:  # a worker never takes the app down: one sentence instead
+            self.app.call_from_thread(
+                self.notify, f"Could not list the runs in {self.runs_root}: {err}.", severity="error"
+            )
             return
         self.app.call_from_thread(self._show_runs, runs)
 
@@ -257,9 +262,13 @@ class RunsScreen(Screen):
         runs = list(self.marked) or ([self.selected] if self.selected else [])
         self._load_overlay(runs)
 
-    @work(thread=True, exclusive=True, group="runs-overlay")
+    @work(thread=True, exclusive=True, group="runs-overlay", exit_on_error=False)
     def _load_overlay(self, runs: list[Path]) -> None:
-        states = [(run, load_curves(run)) for run in runs]
+        try:
+            states = [(run, load_curves(run)) for run in runs]
+        except Exception as err:
+            self.app.call_from_thread(self.notify, f"Could not read the runs' events: {err}.", severity="error")
+            return
         self.app.call_from_thread(self._show_overlay, states)
 
     def _show_overlay(self, states: list[tuple[Path, MonitorState]]) -> None:
@@ -277,14 +286,17 @@ class RunsScreen(Screen):
     def action_show_confusion(self) -> None:
         self.query_one(TabbedContent).active = "tab-confusion"
 
-    @work(thread=True, exclusive=True, group="runs-confusion")
+    @work(thread=True, exclusive=True, group="runs-confusion", exit_on_error=False)
     def _load_confusion(self) -> None:
         from bnner_tui.core.analysis import confusion_from_metrics
 
         run = self.selected
         if run is None:
             return
-        conf = confusion_from_metrics(run, "validation")
+        try:
+            conf = confusion_from_metrics(run, "validation")
+        except Exception:
+            conf = None
         if conf is not None:
             note = "word-level label confusion on validation, from metrics.json (rows gold, columns predicted)"
         else:
@@ -333,7 +345,7 @@ class RunsScreen(Screen):
         if event.pane.id == "tab-errors" and self.selected is not None and self.selected != self.analysed:
             self.action_show_errors()
 
-    @work(thread=True, exclusive=True, group="runs-analysis")
+    @work(thread=True, exclusive=True, group="runs-analysis", exit_on_error=False)
     def _analyse(self, run: Path) -> None:
         from bnner_tui.core.analysis import predict_split
 

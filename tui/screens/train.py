@@ -196,7 +196,7 @@ class TrainScreen(Screen):
         if self.run_dir is not None and self.query_one(RunMonitor).state.status == "running":
             self._liveness(self.run_dir)
 
-    @work(thread=True, exclusive=True, group="liveness")
+    @work(thread=True, exclusive=True, group="liveness", exit_on_error=False)
     def _liveness(self, run_dir: Path) -> None:
         from bnner_tui.core.runs import run_status
 
@@ -300,7 +300,7 @@ class TrainScreen(Screen):
         self.query_one("#launch", Button).disabled = True
         self._launch(config)
 
-    @work(thread=True, exclusive=True, group="run-control")
+    @work(thread=True, exclusive=True, group="run-control", exit_on_error=False)
     def _launch(self, config: TrainConfig) -> None:
         from bnner_tui.core.train.launch import launch
 
@@ -344,7 +344,7 @@ class TrainScreen(Screen):
         self.query_one("#resume", Button).disabled = True
         self._control("resume", self.run_dir)
 
-    @work(thread=True, exclusive=True, group="run-control")
+    @work(thread=True, exclusive=True, group="run-control", exit_on_error=False)
     def _control(self, what: str, run_dir: Path) -> None:
         from bnner_tui.core.train import launch as launch_mod
 
@@ -399,7 +399,7 @@ class TrainScreen(Screen):
         self.refresh_runs()
 
     # -- run list / re-attaching ----------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="run-list")
+    @work(thread=True, exclusive=True, group="run-list", exit_on_error=False)
     def refresh_runs(self, reattach: bool = False) -> None:
         from bnner_tui.core.runs import list_runs
 
