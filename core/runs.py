@@ -426,9 +426,9 @@ def summarize_run(run: RunDir | str | Path) -> RunSummary:
         f1 = _num(metrics["best"].get("f1"))
         if f1 is not None:
             best_f1 = f1
-    if duration is None and started_at is not None and events:
-        end = time.time() if status == "running" else _num(events[-1].get("time"))
-        duration = max(0.0, end - started_at) if end is not None else None
+    resumes = sum(1 for ev in events if ev.get("type") == "resumed")
+    if events and (duration is None or resumes):
+        duration = _active_seconds(events, running=status == "running")
     if started_at is None and events:
         started_at = _num(events[0].get("time"))
     return RunSummary(
@@ -466,6 +466,28 @@ def list_runs(root: str | Path = "runs") -> list[RunSummary]:
 
     summaries.sort(key=key, reverse=True)
     return summaries
+
+
+def _active_seconds(events: list[dict[str, Any]], *, running: bool) -> float | None:
+    """Training time over all processes of a run: each process's span from its first event to its
+    last; the gap between a kill (or cancel) and the resume is not counted."""
+    total = 0.0
+    seg_start: float | None = None
+    seg_end: float | None = None
+    for ev in events:
+        t = _num(ev.get("time"))
+        if t is None:
+            continue
+        if ev.get("type") == "resumed" or seg_start is None:
+            if seg_start is not None and seg_end is not None:
+                total += max(0.0, seg_end - seg_start)
+            seg_start = t
+        seg_end = t
+    if seg_start is None or seg_end is None:
+        return None
+    if running:
+        seg_end = max(seg_end, time.time())
+    return total + max(0.0, seg_end - seg_start)
 
 
 def _num(value: Any) -> float | None:

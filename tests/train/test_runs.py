@@ -261,3 +261,16 @@ def test_latest_checkpoint_skips_incomplete(tmp_path: Path) -> None:
             (d / "trainer_state.json").write_text("{}")
     (run.checkpoints_dir / "checkpoint-x").mkdir()
     assert latest_checkpoint(run) == run.checkpoints_dir / "checkpoint-10"
+
+
+def test_duration_of_a_resumed_run_skips_the_downtime(tmp_path: Path) -> None:
+    run = _make(tmp_path, "r")
+    lines = [
+        {"v": 1, "seq": 0, "time": 1000.0, "type": "started", "total_steps": 10},
+        {"v": 1, "seq": 1, "time": 1030.0, "type": "step", "step": 4},
+        {"v": 1, "seq": 2, "time": 5000.0, "type": "resumed", "from_step": 4, "checkpoint": "c"},
+        {"v": 1, "seq": 3, "time": 5020.0, "type": "finished", "step": 10, "best_f1": 0.7, "duration_s": 25.0},
+    ]
+    run.events_path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    s = summarize_run(run)
+    assert s.status == "finished" and s.duration_s == 50.0 and s.last_step == 10 and s.best_f1 == 0.7
