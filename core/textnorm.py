@@ -22,11 +22,13 @@ Policy (this docstring is the single reference; tests in `tests/text/` pin every
    character (`Cc`) that is not whitespace. In Bengali they only choose a glyph shape (`কিট্‌স` with a
    visible hasant vs the conjunct `কিট্স`), and BERT's own normaliser (`clean_text`) deletes them
    anyway, so removing them first keeps our normalised text equal to what the tokenizer really
-   sees (decode checks stay honest) and makes both spellings one word. WikiANN bn has 492 ZWNJ and
-   1 ZWJ. A ZWSP therefore does not separate words (BERT does not split there either).
+   sees (decode checks stay honest) and makes both spellings one word. WikiANN bn (train+dev+test)
+   has 492 ZWNJ, 1 ZWJ and 3 ZWSP. A ZWSP therefore does not separate words (BERT does not split
+   there either).
 5. **Danda** `।` (U+0964) and double danda `॥` (U+0965) are kept and are always words of their own,
    even when glued to a word (`করেন।` -> `করেন`, `।`). U+09F7 `৷` (BENGALI CURRENCY NUMERATOR FOUR), a
-   common look-alike typed instead of the danda, becomes `।`. ASCII `|` is not touched.
+   common look-alike typed instead of the danda, becomes `।` (WikiANN bn train uses it twice as a
+   sentence end; mBERT would glue it to the previous word as `##৷`). ASCII `|` is not touched.
 6. **Digits** Bengali ০-৯ and ASCII 0-9 are kept as they are (not mapped to each other): mBERT has
    pieces for both and WikiANN writes Bengali digits.
 7. **Nothing else changes**: no case folding, no quote or dash folding. Curly quotes ‘ ’ “ ” and
