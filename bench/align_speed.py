@@ -17,7 +17,7 @@ Runs everything in one process on the same sentences and prints best-of-N wall t
 It also checks that bnner-tui's input_ids and labels equal the tutorial's for every sentence
 except those where bnner-tui's normalisation deliberately changes a token, and prints that count.
 
-    .venv/bin/python bench/align_speed.py [--data PATH] [--tokenizer DIR] [--repeat N]
+    .venv/bin/python bench/align_speed.py [--data PATH] [--tokenizer DIR] [--repeat N] [--raw]
 """
 
 from __future__ import annotations
@@ -57,9 +57,12 @@ def read_tsv(path: Path, label_names: list[str]) -> tuple[list[list[str]], list[
     return sents, tags
 
 
-def load(path: Path) -> tuple[list[list[str]], list[list[int]], list[str], str]:
+def load(path: Path, raw: bool = False) -> tuple[list[list[str]], list[list[int]], list[str], str]:
     from bnner_tui.core.labels import WIKIANN_LABELS
 
+    if raw:
+        sents, tags = read_tsv(path, WIKIANN_LABELS)
+        return sents, tags, WIKIANN_LABELS, "minimal tsv reader (raw tokens, --raw)"
     try:
         from bnner_tui.core.data import load_source
 
@@ -90,6 +93,7 @@ def main() -> None:
     parser.add_argument("--tokenizer", type=Path, default=SHARED / "mbert-cased-tokenizer")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--max-length", type=int, default=512)
+    parser.add_argument("--raw", action="store_true", help="read the tsv as is (no core.data normalisation)")
     args = parser.parse_args()
 
     from bnner_tui.core import align as align_mod
@@ -97,7 +101,7 @@ def main() -> None:
     from bnner_tui.core.labels import IGNORE_INDEX
     from bnner_tui.core.textnorm import normalize_token
 
-    sents, tags, label_names, how = load(args.data)
+    sents, tags, label_names, how = load(args.data, args.raw)
     tok = load_tokenizer(args.tokenizer)
     n_words = sum(len(s) for s in sents)
     n_distinct = len({w for s in sents for w in s})
