@@ -355,7 +355,8 @@ def align(
     label cannot be learnt).
     """
     _check_strategy(strategy)
-    tokenizer = _plain(tokenizer)
+    if tokenizer.truncation is not None or tokenizer.padding is not None:
+        tokenizer = _cache_for(tokenizer).plain  # one untruncated copy per tokenizer, not one per call
     label_ids = _label_ids(labels, len(words), label_names)
     norm = [normalize_token(w) for w in words]
     n_special = tokenizer.num_special_tokens_to_add(False)
