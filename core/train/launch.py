@@ -61,7 +61,8 @@ def preflight(config: TrainConfig, *, resume: bool = False) -> None:
     """The checks that take a second and would otherwise fail minutes into a run; one sentence each.
 
     Config values, the output folder (creatable, writable, enough free disk for checkpoints), a
-    model or tokenizer path that does not exist, a data path that does not exist. Dataset-level
+    model or tokenizer path that does not exist, a data path that does not exist, W&B online
+    tracking without a login (it would otherwise prompt or fail inside the run). Dataset-level
     checks (no training split, labels the model does not know) need the data loaded: the worker
     does them first thing, before training.
     """
@@ -81,6 +82,14 @@ def preflight(config: TrainConfig, *, resume: bool = False) -> None:
         if not Path(config.data).expanduser().exists():
             problems.append(
                 f"Data source {config.data} does not exist: use demo, wikiann, hub:ID[:CONFIG] or a file/folder path."
+            )
+    if config.tracking == "wandb":
+        from bnner_tui.core.train.tracking import wandb_logged_in
+
+        if not wandb_logged_in():
+            problems.append(
+                "W&B tracking is on but you are not logged in: run `wandb login` or set WANDB_API_KEY,"
+                " or use --tracking wandb-offline."
             )
     if problems:
         raise BnnerError(" ".join(problems))

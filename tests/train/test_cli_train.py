@@ -89,6 +89,14 @@ def test_preflight_model_data_and_output_root(tmp_path: Path) -> None:
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
+def test_wandb_online_without_login_is_refused_before_launch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    root = tmp_path / "runs"
+    err = _one_sentence_error(_cli("train", "--tracking", "wandb", "--output-root", str(root)))
+    assert "not logged in" in err and "--tracking wandb-offline" in err
+    assert not root.exists() or not any(root.iterdir())
+
+
 def test_cancel_and_follow_errors(tmp_path: Path) -> None:
     err = _one_sentence_error(_cli("cancel", "ghost", "--root", str(tmp_path)))
     assert "No run 'ghost'" in err
