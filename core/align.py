@@ -334,6 +334,17 @@ def _plain(tokenizer: Tokenizer) -> Tokenizer:
     return copy
 
 
+def _decode_word(tokenizer: Tokenizer, ids: list[int]) -> str:
+    """A word's pieces decoded back to text, whitespace removed (decoders join pre-tokens with spaces)."""
+    if tokenizer.decoder is None:  # no decoder saved: undo WordPiece's continuation prefix ourselves
+        prefix = getattr(tokenizer.model, "continuing_subword_prefix", None) or ""
+        pieces = [tokenizer.id_to_token(i) or "" for i in ids]
+        text = "".join(p[len(prefix) :] if prefix and k and p.startswith(prefix) else p for k, p in enumerate(pieces))
+    else:
+        text = tokenizer.decode(ids, skip_special_tokens=False)
+    return "".join(text.split())
+
+
 def _unk_id(tokenizer: Tokenizer) -> int | None:
     unk = getattr(tokenizer.model, "unk_token", None)
     return tokenizer.token_to_id(unk) if unk else None
@@ -382,7 +393,7 @@ def align(
             continue
         if unk_id is not None and unk_id in word_ids_i:
             unk_words.append(i)
-        elif "".join(tokenizer.decode(word_ids_i, skip_special_tokens=False).split()) != "".join(norm[i].split()):
+        elif _decode_word(tokenizer, word_ids_i) != "".join(norm[i].split()):
             mismatch_words.append(i)
     dropped = [i for i, n in enumerate(pieces_per_word) if n == 0]
 

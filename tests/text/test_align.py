@@ -112,6 +112,13 @@ def test_uncased_tokenizer_reports_decode_mismatches() -> None:
     assert a.mismatch_words == [0, 1] and a.unk_words == []
 
 
+def test_decode_check_without_a_saved_decoder() -> None:
+    tok = tiny_wordpiece()
+    tok.decoder = None
+    a = align(tok, TINY_WORDS, None, L)
+    assert a.mismatch_words == [] and a.unk_words == []
+
+
 def test_hyphenated_word_first_piece_only() -> None:
     a = align(tiny_wordpiece(), ["Google-এ"], ["B-ORG"], L, strategy="first")
     assert a.pieces == ["[CLS]", "Google", "-", "এ", "[SEP]"] and a.labels == [I, 3, I, I, I]
