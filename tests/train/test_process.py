@@ -207,17 +207,29 @@ def test_sigint_cancel_saves_a_checkpoint_then_resume_finishes(tmp_path: Path) -
     assert [e["from_step"] for e in events if e["type"] == "resumed"] == [last["step"]]
 
 
-def test_two_processes_one_folder_one_event_stream(tmp_path: Path) -> None:
-    proc = launch(_config(tmp_path, "ddp", max_steps=6, eval_every=3, save_every=3, nproc=2))
+def test_two_processes_one_folder_one_event_stream_cancel_and_resume(tmp_path: Path) -> None:
+    """torchrun with 2 CPU processes (gloo): rank 0 alone writes; a cancel reaches both ranks through
+    torchrun's agent (the pid in run.lock), they stop at the same step, and the run resumes."""
+    proc = launch(_config(tmp_path, "ddp", max_steps=12, eval_every=6, save_every=6, logging_steps=1, nproc=2))
     run: RunDir = proc.run_dir  # type: ignore[attr-defined]
-    events = _finish(run, proc, timeout=240)
+    _wait_for(run, proc, lambda evs: any(e["type"] == "step" for e in evs), timeout=180)
+    assert cancel(run) == proc.pid  # torchrun's agent
+    proc.wait(timeout=120)  # the agent itself exits non-zero after forwarding a signal; the event tells
+    events = _events(run)
+    assert events[-1]["type"] == "cancelled", _types(events)
+    cancelled_at = events[-1]["step"]
+    assert 1 <= cancelled_at < 12 and latest_checkpoint(run) is not None
+    assert run_status(run) == "cancelled" and not lock_is_held(run)
+
+    events = _finish(run, resume_run(run), timeout=240)
     types = _types(events)
     assert types.count("started") == 1 and types[-1] == "finished" and types.count("finished") == 1
     assert [e["seq"] for e in events] == list(range(len(events))), "more than one writer"
     assert events[0]["nproc"] == 2
     # one optimizer step counter: rank 1 did not write its own step events
     steps = [e["step"] for e in events if e["type"] == "step"]
-    assert steps == sorted(set(steps)) and events[-1]["step"] == 6
+    assert steps == sorted(set(steps)) and events[-1]["step"] == 12
+    assert [e["from_step"] for e in events if e["type"] == "resumed"] == [cancelled_at]
     assert [p.name for p in (tmp_path / "runs").iterdir()] == ["ddp"]
     _check_metrics_layout(run)
     assert run_status(run) == "finished"
