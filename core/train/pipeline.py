@@ -293,6 +293,9 @@ def training_arguments(
         "metric_for_best_model": "f1" if early else None,
         "greater_is_better": True if early else None,
         "save_only_model": False,
+        # The NaN/inf filter tests every step's loss on the host: a GPU sync per step that stops the
+        # CPU from queueing the next step. A diverged loss is logged as-is instead (events write null).
+        "logging_nan_inf_filter": False,
     }
     if eval_steps:
         kw["eval_steps"] = eval_steps

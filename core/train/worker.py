@@ -49,10 +49,13 @@ def setup_logging(log_path: Path, rank: int) -> logging.Handler:
         transformers.utils.logging.enable_propagation()
     except ImportError:  # pragma: no cover
         pass
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         import datasets
+        import transformers
 
         datasets.disable_progress_bars()
+        transformers.utils.logging.disable_progress_bar()
     except ImportError:  # pragma: no cover
         pass
     return handler
