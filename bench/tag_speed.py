@@ -1,0 +1,237 @@
+"""Tagging speed: our batch tagger vs `transformers.pipeline("token-classification")`, one process.
+
+The model is bert-base-multilingual-cased's architecture (config from the shared data) with a
+random-init token-classification head and body (fixed seed, WikiANN's 7 labels) and mBERT's real
+tokenizer, saved once to a temporary folder; both sides load that same folder. The texts are the
+WikiANN bn validation sentences (dev-bn.tsv), tokens joined by spaces, one text per sentence.
+
+With random weights the entities are arbitrary but deterministic, so where the two disagree the
+difference comes from how each turns piece predictions into word spans (the pipeline regroups
+pieces with whitespace heuristics on the raw string; we aggregate by word_ids over the project's
+word split). The script prints a few disagreements so a reader can judge.
+
+Usage (from the repo root):
+    .venv/bin/python bench/tag_speed.py                 # all 1000 sentences
+    .venv/bin/python bench/tag_speed.py --n 300 --repeats 2 --quantize --bf16
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("BNNER_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def read_sentences(path: Path) -> list[list[str]]:
+    sents: list[list[str]] = []
+    cur: list[str] = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.rstrip("\n")
+            if not line.strip():
+                if cur:
+                    sents.append(cur)
+                    cur = []
+                continue
+            cur.append(line.split("\t")[0])
+    if cur:
+        sents.append(cur)
+    return sents
+
+
+def build_model(out_dir: Path, mbert_dir: Path, seed: int) -> None:
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
+
+    from bnner_tui.core.labels import WIKIANN_LABELS
+
+    config = BertConfig.from_pretrained(
+        str(mbert_dir),
+        num_labels=len(WIKIANN_LABELS),
+        id2label=dict(enumerate(WIKIANN_LABELS)),
+        label2id={label: i for i, label in enumerate(WIKIANN_LABELS)},
+        architectures=["BertForTokenClassification"],
+    )
+    torch.manual_seed(seed)
+    model = BertForTokenClassification(config)
+    model.save_pretrained(out_dir)
+    AutoTokenizer.from_pretrained(str(mbert_dir)).save_pretrained(out_dir)
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def is_punct(s: str) -> bool:
+    return bool(s) and all(unicodedata.category(c).startswith("P") for c in s)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=1000, help="validation sentences to tag (max 1000)")
+    ap.add_argument("--batch-size", type=int, default=32, help="our tag_batch batch size")
+    ap.add_argument("--pipeline-batch-sizes", default="1,16", help="pipeline batch sizes to time, comma-separated")
+    ap.add_argument("--repeats", type=int, default=1, help="timed passes per contender (best is reported)")
+    ap.add_argument("--latency-n", type=int, default=50, help="single-sentence calls for p50/p95")
+    ap.add_argument("--examples", type=int, default=5, help="disagreements to print")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--quantize", action="store_true", help="also time our tagger with int8 dynamic quantisation")
+    ap.add_argument("--bf16", action="store_true", help="also time our tagger under bfloat16 autocast")
+    args = ap.parse_args()
+
+    mbert = SHARED / "mbert-cased-tokenizer"
+    dev = SHARED / "wikiann-bn-xtreme-panx" / "dev-bn.tsv"
+    for p in (mbert, dev):
+        if not p.exists():
+            print(f"missing {p}: this benchmark needs ../shared/data", file=sys.stderr)
+            return 2
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import numpy as np
+    import torch
+    import transformers
+    from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
+    from transformers.utils import logging as hf_logging
+
+    from bnner_tui.core.tagger import Tagger
+    from bnner_tui.core.textnorm import split_words
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    sents = read_sentences(dev)[: args.n]
+    texts = [" ".join(s) for s in sents]
+    n = len(texts)
+    print(f"# tag_speed: {n} WikiANN bn validation sentences, {sum(map(len, sents))} words")
+    print(f"load average at start (1/5/15 min): {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, os.cpu_count()={os.cpu_count()}, "
+        f"torch threads={torch.get_num_threads()}, torch {torch.__version__}, transformers {transformers.__version__}"
+    )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = Path(tmp) / "mbert-random-ner"
+        t0 = time.perf_counter()
+        build_model(model_dir, mbert, args.seed)
+        print(f"built random-init mBERT token classifier (seed {args.seed}) in {time.perf_counter() - t0:.1f} s")
+
+        t0 = time.perf_counter()
+        tagger = Tagger.load(model_dir, device="cpu")
+        ours_load = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        pipe = pipeline(
+            "token-classification",
+            model=AutoModelForTokenClassification.from_pretrained(str(model_dir)),
+            tokenizer=AutoTokenizer.from_pretrained(str(model_dir)),
+            aggregation_strategy="first",
+            device="cpu",
+        )
+        pipe_load = time.perf_counter() - t0
+        print(f"load: ours {ours_load:.2f} s, pipeline {pipe_load:.2f} s")
+
+        variants: list[tuple[str, Tagger]] = [("ours fp32", tagger)]
+        if args.quantize:
+            variants.append(("ours int8 (opt-in)", Tagger.load(model_dir, device="cpu", quantize=True)))
+        if args.bf16:
+            variants.append(("ours bf16 (opt-in)", Tagger.load(model_dir, device="cpu", bf16=True)))
+
+        # warm-up
+        for _, tg in variants:
+            tg.tag_batch(texts[:16], batch_size=args.batch_size)
+        pipe(texts[:16], batch_size=8)
+
+        pipe_sizes = [int(x) for x in args.pipeline_batch_sizes.split(",") if x.strip()]
+        timings: dict[str, float] = {}
+        results: dict[str, list] = {}
+        for _ in range(max(1, args.repeats)):
+            for name, tg in variants:
+                t0 = time.perf_counter()
+                results[name] = tg.tag_batch(texts, batch_size=args.batch_size)
+                timings[name] = min(timings.get(name, float("inf")), time.perf_counter() - t0)
+            for bs in pipe_sizes:
+                name = f"pipeline batch_size={bs}"
+                t0 = time.perf_counter()
+                results[name] = pipe(texts, batch_size=bs)
+                timings[name] = min(timings.get(name, float("inf")), time.perf_counter() - t0)
+
+        print(f"\n## throughput (best of {max(1, args.repeats)}; load average now {os.getloadavg()[0]:.1f})")
+        base = timings["ours fp32"]
+        for name, secs in timings.items():
+            print(f"{name:28s} {n / secs:8.1f} sentences/s   ({secs:.1f} s)")
+        for bs in pipe_sizes:
+            name = f"pipeline batch_size={bs}"
+            print(f"ratio ours fp32 / {name}: {timings[name] / base:.2f}x")
+        for name, _ in variants[1:]:
+            for bs in pipe_sizes:
+                ratio = timings[f"pipeline batch_size={bs}"] / timings[name]
+                print(f"ratio {name} / pipeline batch_size={bs}: {ratio:.2f}x")
+            same = total = 0
+            for a, b in zip(results["ours fp32"], results[name], strict=True):
+                same += sum(wa.label == wb.label for wa, wb in zip(a.words, b.words, strict=True))
+                total += len(a.words)
+            print(f"{name}: word labels equal to fp32 on {same}/{total} words ({same / max(total, 1):.2%})")
+
+        # disagreements with the pipeline
+        ours = results["ours fp32"]
+        theirs = results[f"pipeline batch_size={pipe_sizes[-1]}"]
+        differ = []
+        pipe_punct_edge = pipe_mid_word = pipe_total = 0
+        for text, r, p in zip(texts, ours, theirs, strict=True):
+            a = {(e.start, e.end, e.label) for e in r.entities}
+            b = {(int(e["start"]), int(e["end"]), e["entity_group"]) for e in p}
+            bounds_s = {w.start for w in split_words(text)}
+            bounds_e = {w.end for w in split_words(text)}
+            for s, e, _ in b:
+                pipe_total += 1
+                span = text[s:e].split()
+                if span and (is_punct(span[0]) or is_punct(span[-1])):
+                    pipe_punct_edge += 1
+                if s not in bounds_s or e not in bounds_e:
+                    pipe_mid_word += 1
+            if a != b:
+                differ.append((text, r, p))
+        print(f"\n## disagreements: {len(differ)}/{n} sentences have different entities (ours vs pipeline)")
+        print(
+            f"pipeline entities: {pipe_total}; starting/ending on a punctuation-only word: {pipe_punct_edge}; "
+            f"starting/ending inside a word: {pipe_mid_word}"
+        )
+        for text, r, p in differ[: args.examples]:
+            print(f"- text: {text}")
+            print(f"  ours:     {[(e.text, e.label) for e in r.entities]}")
+            print(f"  pipeline: {[(text[int(e['start']) : int(e['end'])], e['entity_group']) for e in p]}")
+
+        # single-sentence latency after load
+        rng = np.random.default_rng(args.seed)
+        sample = [texts[i] for i in rng.choice(n, size=min(args.latency_n, n), replace=False)]
+        lat_ours, lat_pipe = [], []
+        for text in sample:
+            t0 = time.perf_counter()
+            tagger.tag(text)
+            lat_ours.append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            pipe(text)
+            lat_pipe.append((time.perf_counter() - t0) * 1000)
+        print(f"\n## single-sentence latency over {len(sample)} sentences (ms)")
+        print(f"ours:     p50 {statistics.median(lat_ours):.1f}  p95 {pct(lat_ours, 0.95):.1f}")
+        print(f"pipeline: p50 {statistics.median(lat_pipe):.1f}  p95 {pct(lat_pipe, 0.95):.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
