@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bnner_tui.core.errors import BnnerError
 from bnner_tui.core.events import EventWriter, read_events
 from bnner_tui.core.runs import RunDir, lock_is_held, run_status
 from bnner_tui.tui.cli import app
@@ -151,16 +152,42 @@ def test_runs_table_and_json(tmp_path: Path) -> None:
 # ---- real runs through the CLI -------------------------------------------------------------------
 
 
+def _data_with_unlabelled_test(tmp_path: Path) -> Path:
+    """The demo set as a folder of CoNLL files whose test split has tokens only (like WikiANN bn's test)."""
+    from bnner_tui.core.data import DEMO_DIR
+
+    d = tmp_path / "data"
+    d.mkdir()
+    for split in ("train", "validation"):
+        (d / f"{split}.conll").write_bytes((DEMO_DIR / f"{split}.conll").read_bytes())
+    lines = (DEMO_DIR / "test.conll").read_text(encoding="utf-8").splitlines()
+    (d / "test.conll").write_text("\n".join(ln.split()[0] if ln.strip() else "" for ln in lines) + "\n", "utf-8")
+    return d
+
+
 @pytest.mark.slow
 @worker_landed
 def test_train_follows_to_a_per_entity_table_then_eval(tmp_path: Path) -> None:
     root = tmp_path / "runs"
+    data = _data_with_unlabelled_test(tmp_path)
     runner = CliRunner()
-    args = ["train", *TINY_FLAGS, "--max-steps", "6", "--run-name", "cli", "--output-root", str(root)]
+    args = [
+        "train",
+        *TINY_FLAGS,
+        "--data",
+        str(data),
+        "--max-steps",
+        "6",
+        "--run-name",
+        "cli",
+        "--output-root",
+        str(root),
+    ]
     result = runner.invoke(app, args, env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output + _log(root / "cli")
     out = result.output
     assert "Run cli in" in out and "model: offline small BERT" in out and "device: cpu" in out
+    assert "no labels in test" in out
     assert "Finished at step 6" in out
     assert "Word-level entity scores on validation" in out and "overall (micro)" in out
     for entity in ("PER", "ORG", "LOC"):
@@ -169,11 +196,19 @@ def test_train_follows_to_a_per_entity_table_then_eval(tmp_path: Path) -> None:
 
     if importlib.util.find_spec("bnner_tui.core.train.evaluate") is None:
         pytest.skip("evaluate not landed")
-    result = runner.invoke(app, ["eval", "cli", "--root", str(root), "--split", "test"], env={"COLUMNS": "160"})
+    before = json.loads((root / "cli" / "metrics.json").read_text(encoding="utf-8"))
+    result = runner.invoke(app, ["eval", "cli", "--root", str(root), "--split", "validation"], env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output
-    assert "Word-level entity scores on test" in result.output
-    metrics = json.loads((root / "cli" / "metrics.json").read_text(encoding="utf-8"))
-    assert "test" in metrics["splits"] and "validation" in metrics["splits"]
+    assert "Word-level entity scores on validation" in result.output and "overall (micro)" in result.output
+    after = json.loads((root / "cli" / "metrics.json").read_text(encoding="utf-8"))
+    assert after["splits"]["validation"]["overall"]["f1"] == pytest.approx(
+        before["splits"]["validation"]["overall"]["f1"]
+    )
+    # an unlabelled split is refused with a sentence, never scored as zeros
+    result = runner.invoke(app, ["eval", "cli", "--root", str(root), "--split", "test"])
+    assert isinstance(result.exception, BnnerError), result.output
+    assert "no labels" in str(result.exception) and "test" in str(result.exception)
+    assert "test" not in json.loads((root / "cli" / "metrics.json").read_text(encoding="utf-8"))["splits"]
 
 
 @pytest.mark.slow

@@ -170,6 +170,8 @@ class _Follower:
                 f"device: {ev.get('device', '?')} · precision {ev.get('precision', '?')}"
                 f" · processes {ev.get('nproc', 1)} · tracking {ev.get('tracking', 'none')}"
             )
+            if ev.get("unlabelled_splits"):
+                self.say(f"no labels in {', '.join(ev['unlabelled_splits'])}: never scored")
             if ev.get("wandb_dir"):
                 self.say(f"W&B offline files: {ev['wandb_dir']} (upload later with: wandb sync DIR)")
             if isinstance(ev.get("total_steps"), int):
@@ -507,6 +509,7 @@ def eval_command(
     run_name: str = typer.Argument(..., help="Run name (under --root) or run folder."),
     split: str = typer.Option("validation", "--split", "-s", help="Split of the run's data to score."),
     root: str = typer.Option("runs", "--root", help="Folder holding the runs."),
+    data: str | None = typer.Option(None, "--data", help="Score on another source (default: the run's data)."),
 ) -> None:
     """Score a finished run's model on a split (word level, seqeval strict IOB2); saved into metrics.json."""
     from bnner_tui.core.runs import find_run
@@ -516,13 +519,27 @@ def eval_command(
         raise BnnerError(f"Run {run.name} has no saved model yet ({run.model_dir}): it has not finished.")
     from bnner_tui.core.train.evaluate import evaluate_run
 
+    _quiet_library_progress()
     with console.status(f"Scoring {run.name} on {split}…"):
-        result = evaluate_run(run.path, split)
+        result = evaluate_run(run.path, split, data=data) if data else evaluate_run(run.path, split)
     entry = result
     if isinstance(result, dict) and "splits" in result:
         entry = (result.get("splits") or {}).get(split, result)
     _print_scores(entry, split=split)
     console.print(f"Saved into {run.metrics_path}")
+
+
+def _quiet_library_progress() -> None:
+    """Our spinner says what is happening; the libraries' own tqdm bars would only clutter it."""
+    try:
+        import datasets
+        import transformers
+
+        datasets.disable_progress_bars()
+        transformers.utils.logging.disable_progress_bar()
+        transformers.utils.logging.set_verbosity_error()
+    except ImportError:  # pragma: no cover
+        pass
 
 
 def register(app: typer.Typer) -> None:
