@@ -22,7 +22,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,12 @@ def resolve_precision(precision: str) -> tuple[str, str]:
     if precision == "fp16":
         raise ConfigError("precision fp16 needs a CUDA GPU and none is available: use fp32 (or bf16) on CPU.")
     return precision, device
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
 
 
 def world_size() -> int:
@@ -286,6 +293,7 @@ def training_arguments(
         "optim": cfg.optim,
         "dataloader_num_workers": int(cfg.dataloader_workers),
         "dataloader_persistent_workers": int(cfg.dataloader_workers) > 0,
+        "dataloader_pin_memory": _cuda_available(),
         "torch_compile": bool(cfg.torch_compile),
         "seed": int(cfg.seed),
         "length_column_name": "length",
@@ -657,7 +665,7 @@ def train_run(
         eval_sink=sink,
         batch_per_step=batch_per_step,
     )
-    callbacks = [event_cb, cancel_cb, *extra_callbacks]
+    callbacks = [event_cb, *extra_callbacks, cancel_cb]
     if cfg.early_stopping_patience is not None and has_eval:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=int(cfg.early_stopping_patience)))
 
@@ -665,7 +673,7 @@ def train_run(
         tokenizer, pad_to_multiple_of=cfg.pad_to_multiple_of, label_pad_token_id=IGNORE_INDEX
     )
     Trainer = _make_trainer_class()
-    with tracking_env(setup):
+    with tracking_env(setup), _wandb_closed(bool(setup.report_to)):
         trainer = Trainer(
             model=model,
             args=args,
@@ -738,6 +746,21 @@ def train_run(
     if torch.cuda.is_available():
         torch.cuda.synchronize()
     return result
+
+
+@contextmanager
+def _wandb_closed(active: bool) -> Iterator[None]:
+    """Close the W&B run however training ends, so an offline run's files are complete for `wandb sync`."""
+    try:
+        yield
+    finally:
+        if active:
+            try:
+                import wandb
+            except ImportError:  # pragma: no cover
+                wandb = None  # type: ignore[assignment]
+            if wandb is not None and wandb.run is not None:
+                wandb.finish()
 
 
 def oom_message(batch_size: int) -> str:

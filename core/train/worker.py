@@ -61,8 +61,11 @@ def setup_logging(log_path: Path, rank: int) -> logging.Handler:
     return handler
 
 
-def install_signal_handlers(cancel: Any) -> None:
-    """SIGINT/SIGTERM request a cancel; a second one is not special (the checkpoint is being written)."""
+def install_signal_handlers(cancel: Any) -> dict[int, Any]:
+    """SIGINT/SIGTERM request a cancel; a second one is not special (the checkpoint is being written).
+
+    Returns the previous handlers, restored when the worker returns (it may run inside a caller).
+    """
 
     def handler(signum: int, frame: Any) -> None:
         name = signal.Signals(signum).name
@@ -70,8 +73,10 @@ def install_signal_handlers(cancel: Any) -> None:
             log.warning("%s received: saving a checkpoint after the current step, then stopping", name)
         cancel.set(name)
 
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, handler)
+    return previous
 
 
 def failure_reason(err: BaseException, cfg: Any) -> str:
@@ -111,11 +116,13 @@ def run_worker(run_dir: str | Path, *, resume: bool = False, cancel: Any = None,
     cfg = None
     t0 = time.time()
     cancel = cancel or CancelFlag()
+    previous_handlers: dict[int, Any] = {}
+    root_level = logging.getLogger().level
     try:
         if rank == 0:
             lock = acquire_lock(rd)
             events = EventWriter(rd.events_path)
-        install_signal_handlers(cancel)
+        previous_handlers = install_signal_handlers(cancel)
         from bnner_tui.core.config import TrainConfig
 
         cfg = TrainConfig.from_toml(rd.config_path)
@@ -169,7 +176,10 @@ def run_worker(run_dir: str | Path, *, resume: bool = False, cancel: Any = None,
             events.close()
         if lock is not None:
             lock.release()
+        for sig, old in previous_handlers.items():
+            signal.signal(sig, old)
         logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(root_level)
         handler.close()
 
 
