@@ -320,16 +320,9 @@ def _read_lock_ids(rd: RunDir) -> tuple[int | None, int | None]:
 def run_status(run: RunDir | str | Path, events: list[dict[str, Any]] | None = None) -> str:
     """One of RUN_STATUSES; see the module docstring for how it is decided."""
     rd = as_run(run)
-    if lock_is_held(rd):
-        return "running"
     if events is None:
         events = rd.events()
-    if not events:
-        return "created"
-    last = events[-1]["type"]
-    if last in TERMINAL_TYPES:
-        return str(last)
-    return "killed"
+    return _status_from(rd, str(events[-1]["type"]) if events else None)
 
 
 def latest_checkpoint(run: RunDir | str | Path) -> Path | None:
@@ -376,74 +369,145 @@ class RunSummary:
         return d
 
 
+@dataclass
+class _Digest:
+    """What a summary needs from a run's events, folded one event at a time (so it can grow)."""
+
+    count: int = 0
+    started_at: float | None = None
+    first_time: float | None = None
+    last_time: float | None = None
+    last_type: str | None = None
+    last_step: int | None = None
+    total_steps: int | None = None
+    best_eval_f1: float | None = None
+    finished_f1: float | None = None
+    finished_duration: float | None = None
+    model_name: str | None = None
+    reason: str | None = None
+    resumes: int = 0
+    closed_spans: float = 0.0  # active seconds of processes before the current one
+    span_start: float | None = None
+
+    def feed(self, ev: dict[str, Any]) -> None:
+        kind = ev.get("type")
+        t = _num(ev.get("time"))
+        self.count += 1
+        self.last_type = str(kind)
+        if t is not None:
+            if self.first_time is None:
+                self.first_time = t
+            if kind == "resumed" and self.span_start is not None and self.last_time is not None:
+                self.closed_spans += max(0.0, self.last_time - self.span_start)
+                self.span_start = t
+            if self.span_start is None:
+                self.span_start = t
+            self.last_time = t
+        if kind == "started":
+            if self.started_at is None:
+                self.started_at = t
+            self.total_steps = _int(ev.get("total_steps")) or self.total_steps
+            used = ev.get("model_name") or (ev.get("model") if isinstance(ev.get("model"), dict) else None)
+            if isinstance(used, dict):
+                used = used.get("name")
+            if isinstance(used, str) and used:
+                self.model_name = used
+        elif kind == "resumed":
+            self.resumes += 1
+        elif kind == "step":
+            self.last_step = _int(ev.get("step"), self.last_step)
+            self.total_steps = _int(ev.get("total_steps")) or self.total_steps
+        elif kind == "eval":
+            self.last_step = _int(ev.get("step"), self.last_step)
+            overall = ev.get("overall")
+            f1 = _num(overall.get("f1")) if isinstance(overall, dict) else None
+            if f1 is not None and (self.best_eval_f1 is None or f1 > self.best_eval_f1):
+                self.best_eval_f1 = f1
+        elif kind in ("checkpoint", "cancelled"):
+            self.last_step = _int(ev.get("step"), self.last_step)
+        elif kind == "finished":
+            self.last_step = _int(ev.get("step"), self.last_step)
+            self.finished_f1 = _num(ev.get("best_f1"))
+            self.finished_duration = _num(ev.get("duration_s"))
+        elif kind == "failed":
+            self.reason = ev.get("reason") if isinstance(ev.get("reason"), str) else self.reason
+
+    def active_seconds(self, *, running: bool) -> float | None:
+        """Training time over all processes of a run: each process's span from its first event to
+        its last; the gap between a kill (or cancel) and the resume is not counted."""
+        if self.span_start is None or self.last_time is None:
+            return None
+        end = max(self.last_time, time.time()) if running else self.last_time
+        return self.closed_spans + max(0.0, end - self.span_start)
+
+
+# events.jsonl path -> (inode, bytes read, digest): listing runs every few seconds (the TUI's
+# runs table) then reads and folds only what each file gained since the last look.
+_DIGESTS: dict[str, tuple[int, int, _Digest]] = {}
+
+
+def _digest(rd: RunDir) -> _Digest:
+    import copy
+
+    key = str(rd.events_path.resolve())
+    try:
+        st = rd.events_path.stat()
+    except OSError:
+        _DIGESTS.pop(key, None)
+        return _Digest()
+    inode, offset, digest = _DIGESTS.get(key, (st.st_ino, 0, _Digest()))
+    if inode != st.st_ino or st.st_size < offset:  # replaced or truncated: start over
+        offset, digest = 0, _Digest()
+    if st.st_size > offset:
+        new, offset = read_events(rd.events_path, offset)
+        if new:
+            digest = copy.copy(digest)  # never mutate a digest another thread may be reading
+            for ev in new:
+                digest.feed(ev)
+    _DIGESTS[key] = (st.st_ino, offset, digest)
+    return digest
+
+
+def _status_from(rd: RunDir, last_type: str | None) -> str:
+    if lock_is_held(rd):
+        return "running"
+    if last_type is None:
+        return "created"
+    return last_type if last_type in TERMINAL_TYPES else "killed"
+
+
 def summarize_run(run: RunDir | str | Path) -> RunSummary:
     rd = as_run(run)
-    events = rd.events()
-    status = run_status(rd, events)
+    d = _digest(rd)
+    status = _status_from(rd, d.last_type)
     model, data, preset = "?", "?", None
     try:
         cfg = rd.load_config()
         model, data, preset = cfg.model, cfg.data, cfg.preset
     except BnnerError:
         pass
-    started_at: float | None = None
-    last_step: int | None = None
-    total_steps: int | None = None
-    best_f1: float | None = None
-    duration: float | None = None
-    reason: str | None = None
-    for ev in events:
-        kind = ev.get("type")
-        if kind == "started":
-            if started_at is None:
-                started_at = _num(ev.get("time"))
-            total_steps = _int(ev.get("total_steps")) or total_steps
-            used = ev.get("model_name") or (ev.get("model") if isinstance(ev.get("model"), dict) else None)
-            if isinstance(used, dict):
-                used = used.get("name")
-            if isinstance(used, str) and used:
-                model = used
-        elif kind == "step":
-            last_step = _int(ev.get("step"), last_step)
-            total_steps = _int(ev.get("total_steps")) or total_steps
-        elif kind == "eval":
-            last_step = _int(ev.get("step"), last_step)
-            f1 = _num((ev.get("overall") or {}).get("f1")) if isinstance(ev.get("overall"), dict) else None
-            if f1 is not None and (best_f1 is None or f1 > best_f1):
-                best_f1 = f1
-        elif kind in ("checkpoint", "cancelled"):
-            last_step = _int(ev.get("step"), last_step)
-        elif kind == "finished":
-            last_step = _int(ev.get("step"), last_step)
-            f1 = _num(ev.get("best_f1"))
-            if f1 is not None:
-                best_f1 = f1
-            duration = _num(ev.get("duration_s"))
-        elif kind == "failed":
-            reason = ev.get("reason") if isinstance(ev.get("reason"), str) else reason
+    best_f1 = d.finished_f1 if d.finished_f1 is not None else d.best_eval_f1
     metrics = rd.metrics()
     if metrics and isinstance(metrics.get("best"), dict):
         f1 = _num(metrics["best"].get("f1"))
         if f1 is not None:
             best_f1 = f1
-    resumes = sum(1 for ev in events if ev.get("type") == "resumed")
-    if events and (duration is None or resumes):
-        duration = _active_seconds(events, running=status == "running")
-    if started_at is None and events:
-        started_at = _num(events[0].get("time"))
+    duration = d.finished_duration
+    if d.count and (duration is None or d.resumes):
+        duration = d.active_seconds(running=status == "running")
     return RunSummary(
         name=rd.name,
         path=rd.path,
         status=status,
         best_f1=best_f1,
         duration_s=duration,
-        model=model,
+        model=d.model_name or model,
         data=data,
-        started_at=started_at,
-        last_step=last_step,
-        total_steps=total_steps,
+        started_at=d.started_at if d.started_at is not None else d.first_time,
+        last_step=d.last_step,
+        total_steps=d.total_steps,
         preset=preset,
-        reason=reason,
+        reason=d.reason,
     )
 
 
@@ -466,28 +530,6 @@ def list_runs(root: str | Path = "runs") -> list[RunSummary]:
 
     summaries.sort(key=key, reverse=True)
     return summaries
-
-
-def _active_seconds(events: list[dict[str, Any]], *, running: bool) -> float | None:
-    """Training time over all processes of a run: each process's span from its first event to its
-    last; the gap between a kill (or cancel) and the resume is not counted."""
-    total = 0.0
-    seg_start: float | None = None
-    seg_end: float | None = None
-    for ev in events:
-        t = _num(ev.get("time"))
-        if t is None:
-            continue
-        if ev.get("type") == "resumed" or seg_start is None:
-            if seg_start is not None and seg_end is not None:
-                total += max(0.0, seg_end - seg_start)
-            seg_start = t
-        seg_end = t
-    if seg_start is None or seg_end is None:
-        return None
-    if running:
-        seg_end = max(seg_end, time.time())
-    return total + max(0.0, seg_end - seg_start)
 
 
 def _num(value: Any) -> float | None:

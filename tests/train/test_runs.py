@@ -274,3 +274,23 @@ def test_duration_of_a_resumed_run_skips_the_downtime(tmp_path: Path) -> None:
     run.events_path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     s = summarize_run(run)
     assert s.status == "finished" and s.duration_s == 50.0 and s.last_step == 10 and s.best_f1 == 0.7
+
+
+def test_listing_follows_a_growing_and_a_replaced_event_file(tmp_path: Path) -> None:
+    run = _make(tmp_path, "g")
+    _write_events(run, _STARTED, ("step", {"step": 2, "loss": 1.0, "total_steps": 20}))
+    assert summarize_run(run).last_step == 2
+    with open(run.events_path, "a", encoding="utf-8") as fh:
+        fh.write('{"v":1,"seq":2,"time":2.0,"type":"step","step":4,"total_steps":20}\n{"v":1,"seq":3,"ti')
+    s = summarize_run(run)
+    assert (s.last_step, s.status) == (4, "killed")
+    with open(run.events_path, "a", encoding="utf-8") as fh:  # the half line completes
+        fh.write('me":3.0,"type":"cancelled","step":5,"checkpoint":"c"}\n')
+    s = summarize_run(run)
+    assert (s.last_step, s.status) == (5, "cancelled")
+    # the folder reused for a new stream (file replaced): nothing stale survives
+    tmp = run.events_path.with_suffix(".new")
+    tmp.write_text('{"v":1,"seq":0,"time":9.0,"type":"started","total_steps":3}\n', encoding="utf-8")
+    os.replace(tmp, run.events_path)
+    s = summarize_run(run)
+    assert (s.last_step, s.total_steps, s.status) == (None, 3, "killed")
