@@ -142,9 +142,14 @@ def test_runs_table_and_json(tmp_path: Path) -> None:
     out = result.output
     assert "alpha" in out and "finished" in out and "0.500" in out and "1m15s" in out
     assert "beta" in out and "killed" in out and "0.250" in out and "5/10" in out
+    failed = _fake_run(tmp_path, "gamma", finished=False)
+    with EventWriter(failed.events_path) as w:
+        w.emit("failed", reason="Out of GPU memory at batch size 64: try --batch-size 32.", traceback_in="train.log")
+    out = runner.invoke(app, ["runs", "--root", str(tmp_path)], env={"COLUMNS": "200"}).output
+    assert "gamma failed: Out of GPU memory at batch size 64" in out
     result = runner.invoke(app, ["runs", "--root", str(tmp_path), "--json"])
     rows = [json.loads(line) for line in result.output.splitlines()]
-    assert {r["name"]: r["status"] for r in rows} == {"alpha": "finished", "beta": "killed"}
+    assert {r["name"]: r["status"] for r in rows} == {"alpha": "finished", "beta": "killed", "gamma": "failed"}
     empty = runner.invoke(app, ["runs", "--root", str(tmp_path / "none")])
     assert "No runs in" in empty.output
 

@@ -503,6 +503,9 @@ def runs_command(
             r.name, f"[{style}]{r.status}[/]", _f(r.best_f1), _duration(r.duration_s), steps, r.model, r.data, started
         )
     console.print(table)
+    for r in runs:
+        if r.status == "failed" and r.reason:
+            console.print(f"[red]{r.name}[/] failed: {r.reason}", soft_wrap=True)
 
 
 def eval_command(
