@@ -90,7 +90,7 @@ class RunMonitor(Vertical):
     RunMonitor #mon-header { height: auto; padding: 0 1; }
     RunMonitor #mon-progress-row { height: 1; padding: 0 1; }
     RunMonitor #mon-bar { width: 1fr; }
-    RunMonitor #mon-stats { height: auto; padding: 0 1; color: $text-muted; }
+    RunMonitor #mon-stats { height: 2; padding: 0 1; color: $text-muted; }
     RunMonitor #mon-plots { height: 1fr; min-height: 10; }
     RunMonitor #mon-f1 { margin-left: 2; }
     RunMonitor #mon-bottom { height: 12; }
@@ -129,6 +129,8 @@ class RunMonitor(Vertical):
         self._curves_dirty = False
         self._last_curve_draw = 0.0
         self._shown: dict[str, object] = {}  # what each cheap widget shows now: skip no-op updates
+        self._pending_log: list[str] = []
+        self._last_log_write = 0.0
         # Counters that let tests and the overhead benchmark see the collapsing at work.
         self.polls = 0
         self.updates = 0
@@ -136,7 +138,8 @@ class RunMonitor(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("No run attached. Launch one, or pick a running run.", id="mon-header")
         with Horizontal(id="mon-progress-row"):
-            yield ProgressBar(total=None, show_eta=False, id="mon-bar")
+            # A known total from the start: an indeterminate bar animates (and repaints) all the time.
+            yield ProgressBar(total=1, show_eta=False, id="mon-bar")
         yield Static("", id="mon-stats")
         with Horizontal(id="mon-plots"):
             yield CurvePlot("loss (left) · learning rate (right)", id="mon-loss")
@@ -163,6 +166,8 @@ class RunMonitor(Vertical):
         self._curves_dirty = True
         self._last_curve_draw = 0.0
         self._shown = {}
+        self._pending_log = []
+        self._last_log_write = 0.0
         self._render_all({STATUS, INFO, PROGRESS, CURVES, EVAL})
         if self._timer is None:
             self._timer = self.set_interval(self.poll_interval, self.poll, name="run-monitor-poll")
@@ -199,10 +204,14 @@ class RunMonitor(Vertical):
         changed = self.state.apply(events) if events else set()
         if CURVES in changed:
             self._curves_dirty = True
-        lines = self._log.poll() if self._log is not None else []
-        if lines:
-            self.query_one("#mon-log", Log).write_lines(lines)
         now = time.monotonic()
+        if self._log is not None:
+            self._pending_log.extend(self._log.poll())
+        # Each Log write costs a layout pass: append the new lines at most once per second.
+        if self._pending_log and (now - self._last_log_write >= 1.0 or STATUS in changed):
+            self.query_one("#mon-log", Log).write_lines(self._pending_log[-self.log_lines :])
+            self._pending_log = []
+            self._last_log_write = now
         # Charts are the costly part: at most one redraw per curve_interval (pending points are
         # drawn on a later poll), and at once when the run ends so the final picture is complete.
         draw_curves = self._curves_dirty and (now - self._last_curve_draw >= self.curve_interval or STATUS in changed)
@@ -269,7 +278,8 @@ class RunMonitor(Vertical):
         if self._shown.get("stats") != text:
             # Most polls change nothing visible: no update, no repaint.
             self._shown["stats"] = text
-            self.query_one("#mon-stats", Static).update(text)
+            # Fixed height: no layout pass needed, only this widget repaints.
+            self.query_one("#mon-stats", Static).update(text, layout=False)
 
     def _render_curves(self) -> None:
         st = self.state
