@@ -21,6 +21,7 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -143,7 +144,20 @@ def main() -> int:
             device="cpu",
         )
         pipe_load = time.perf_counter() - t0
-        print(f"load: ours {ours_load:.2f} s, pipeline {pipe_load:.2f} s")
+        print(f"load (torch/transformers already imported): ours {ours_load:.2f} s, pipeline {pipe_load:.2f} s")
+        cold = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import time; t = time.perf_counter(); from bnner_tui.core.tagger import Tagger; "
+                f"Tagger.load({str(model_dir)!r}, device='cpu'); print(time.perf_counter() - t)",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if cold.returncode == 0:
+            print(f"cold load in a fresh process (imports included, as the CLI does): ours {float(cold.stdout):.2f} s")
 
         variants: list[tuple[str, Tagger]] = [("ours fp32", tagger)]
         if args.quantize:

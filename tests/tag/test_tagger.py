@@ -243,3 +243,13 @@ def test_find_latest_finished_run(tmp_path: Path, forced_model_dir: Path) -> Non
         shutil.copytree(forced_model_dir, run / "model")
         time.sleep(0.02)
     assert find_latest_run_model(root) == root / "new" / "model"
+
+
+def test_progress_reports_every_model_row(forced_model_dir: Path) -> None:
+    short = Tagger.load(forced_model_dir, max_length=9, stride=3, device="cpu")
+    texts = ["ঢাকা শহর", "x " * 20, "", "রবীন্দ্রনাথ ঠাকুর"]
+    done: list[int] = []
+    results = short.tag_batch(texts, batch_size=2, progress=done.append)
+    assert [len(r.words) for r in results] == [2, 20, 0, 2]
+    assert sum(done) > 3  # the long text became several windows, each a model row
+    assert all(n <= 2 for n in done)
