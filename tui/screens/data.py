@@ -119,11 +119,20 @@ def code_points(word: str) -> str:
     return "\n".join(lines)
 
 
-def histogram(lengths: Sequence[int], max_length: int, width: int = 24) -> str:
-    """Piece-length histogram as text bars; buckets from fixed edges so two runs compare."""
+def histogram(lengths: Sequence[int], max_length: int, width: int = 24, bins: int = 6) -> str:
+    """Piece-length histogram as text bars, then p50/p95/max and how many exceed max length.
+
+    Long-sentence data (WikiANN with mBERT reaches hundreds) gets the fixed power-of-two edges,
+    so two datasets compare; short data gets even buckets so the bars say something.
+    """
     if not lengths:
         return ""
-    edges = [e for e in HIST_EDGES if e < max(lengths)] + [max(max(lengths), 1)]
+    top_len = max(lengths)
+    if top_len > 64:
+        edges = [e for e in HIST_EDGES if e < top_len] + [top_len]
+    else:
+        step = max(1, -(-top_len // bins))
+        edges = [*range(step, top_len, step), top_len]
     counts = [0] * len(edges)
     for n in lengths:
         for i, e in enumerate(edges):
@@ -166,8 +175,8 @@ class DataScreen(Screen[None]):
         Binding("s", "next_strategy", "Strategy"),
         Binding("k", "focus_tokenizer", "Tokenizer"),
         Binding("c", "toggle_codepoints", "Code points"),
-        Binding("g", "focus_grid", "Grid"),
-        Binding("ctrl+r", "reload", "Reload"),
+        Binding("g", "focus_grid", "Grid", show=False),
+        Binding("ctrl+r", "reload", "Reload", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -231,8 +240,8 @@ class DataScreen(Screen[None]):
                 yield Input(placeholder="search text (/)", id="search")
                 with Horizontal(id="filters"):
                     yield Select([("any type", ANY_TYPE)], value=ANY_TYPE, allow_blank=False, id="type-filter")
-                    yield Checkbox(Text("has [UNK]"), id="has-unk")
-                    yield Checkbox(Text("> max length"), id="too-long")
+                    yield Checkbox(Text("[UNK]"), id="has-unk", tooltip="samples with a word that became [UNK]")
+                    yield Checkbox(Text("too long"), id="too-long", tooltip="samples longer than max length (pieces)")
                 table = SampleTable(id="samples", cursor_type="row", zebra_stripes=True)
                 yield table
                 yield Static("loading…", id="samples-status")
