@@ -187,12 +187,24 @@ def worker_command(run: RunDir, *, nproc: int = 1, resume: bool = False) -> list
         "1",
         "--nproc_per_node",
         str(nproc),
-        "--shutdown_timeout",
-        str(TORCHRUN_SHUTDOWN_TIMEOUT_S),
+        *_shutdown_timeout_args(),
         "-m",
         WORKER_MODULE,
         *tail,
     ]
+
+
+def _shutdown_timeout_args() -> list[str]:
+    """`--shutdown_timeout` exists only in newer torchrun versions; look in its source, not by importing torch."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("torch")  # a top-level spec: torch itself is not imported
+    try:
+        run_py = Path(spec.origin).parent / "distributed" / "run.py" if spec and spec.origin else None
+        source = run_py.read_text(encoding="utf-8") if run_py else ""
+    except OSError:
+        source = ""
+    return ["--shutdown_timeout", str(TORCHRUN_SHUTDOWN_TIMEOUT_S)] if '"--shutdown_timeout"' in source else []
 
 
 def launch(config: TrainConfig, *, resume: bool = False) -> subprocess.Popen[bytes]:

@@ -189,7 +189,10 @@ def test_generated_run_name() -> None:
 
 def test_config_module_imports_nothing_heavy() -> None:
     code = (
-        "import sys; import bnner_tui.core.config, bnner_tui.core.runs; "
+        "import sys; import bnner_tui.core.config, bnner_tui.core.runs, bnner_tui.core.train.launch as L; "
+        "import bnner_tui.tui.cli.train; "
+        "cmd = L.worker_command(bnner_tui.core.runs.RunDir('/r'), nproc=2); "
+        "assert cmd[1:3] == ['-m', 'torch.distributed.run'] and '--nproc_per_node' in cmd, cmd; "
         "heavy = [m for m in ('torch','transformers','datasets','seqeval','sklearn','wandb') if m in sys.modules]; "
         "print(heavy)"
     )
