@@ -42,8 +42,6 @@ from bnner_tui.core.runs import (
 WORKER_MODULE = "bnner_tui.core.train.worker"
 DATA_KEYWORDS = ("demo", "wikiann")
 
-# Parameters of bert-base-multilingual-cased: the size estimate for `auto` and hub models.
-_MBERT_PARAMS = 177_900_000
 _DISK_MARGIN = 64 * 2**20
 # How long torchrun's agent waits for workers to save a checkpoint after a cancel (its default, 30 s,
 # is too short for a large model's checkpoint on a slow disk).
@@ -115,20 +113,22 @@ def _model_problem(model: str) -> str | None:
 
 
 def estimated_run_bytes(config: TrainConfig) -> int:
-    """A rough upper bound of what a run writes: final model + (save_total_limit + 1) checkpoints.
+    """What a run will write at least: final model + (save_total_limit + 1) checkpoints.
 
     A checkpoint is the fp32 weights plus AdamW's two moment buffers (3x the weights); the Trainer
-    writes a new checkpoint before deleting the oldest, hence the +1.
+    writes a new checkpoint before deleting the oldest, hence the +1. Only sizes known here count,
+    so a refusal is never a guess: `offline` (and `auto`, whose smallest outcome is the offline
+    model) from its dimensions, a local model folder from its weight files; a hub model's size is
+    unknown before download, so only the margin is required for it.
     """
-    if config.model == OFFLINE_MODEL:
+    params = 0
+    if config.model in (OFFLINE_MODEL, AUTO_MODEL):
         params = _offline_params(config)
     else:
         path = Path(config.model).expanduser()
         if path.is_dir():
             weights = sum(p.stat().st_size for p in path.iterdir() if p.suffix in (".safetensors", ".bin"))
-            params = weights // 4 if weights else _MBERT_PARAMS
-        else:
-            params = _MBERT_PARAMS
+            params = weights // 4
     weights_bytes = params * 4
     return weights_bytes * (1 + 3 * (config.save_total_limit + 1)) + _DISK_MARGIN
 

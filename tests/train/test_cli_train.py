@@ -284,3 +284,16 @@ def _log(path: Path) -> str:
         return "\n".join((Path(path) / "train.log").read_text(encoding="utf-8").splitlines()[-30:])
     except OSError:
         return ""
+
+
+def test_disk_estimate_counts_only_known_sizes(tiny_model_dir: Path) -> None:
+    from bnner_tui.core.config import TrainConfig
+    from bnner_tui.core.train.launch import estimated_run_bytes
+
+    weights = (tiny_model_dir / "model.safetensors").stat().st_size
+    local = estimated_run_bytes(TrainConfig(model=str(tiny_model_dir), save_total_limit=2))
+    margin = estimated_run_bytes(TrainConfig(model="some-org/some-model"))  # hub: size unknown, margin only
+    assert local - margin == (weights // 4) * 4 * (1 + 3 * 3)
+    small = estimated_run_bytes(TrainConfig(model="offline"))
+    assert estimated_run_bytes(TrainConfig(model="auto")) == small  # auto may fall back to it: no false refusal
+    assert small < estimated_run_bytes(TrainConfig(model="offline", offline_vocab_size=80000))
