@@ -170,6 +170,27 @@ async def test_charts_redraw_at_most_once_per_interval(tmp_path: Path) -> None:
     writer.close()
 
 
+async def test_paused_monitor_reads_nothing_then_catches_up_in_one_update(tmp_path: Path) -> None:
+    run = tmp_path / "run-d"
+    writer = EventWriter(run / "events.jsonl")
+    _started(writer, total=100)
+    app = MonitorApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        mon = app.query_one(RunMonitor)
+        mon.attach(run)
+        mon.pause_polling()
+        polls = mon.polls
+        for s in range(1, 51):
+            _step(writer, s)
+        await pilot.pause(0.8)  # three poll intervals: nothing is read while paused
+        assert mon.polls == polls and mon.state.step == 0
+        updates = mon.updates
+        mon.resume_polling()
+        assert mon.state.step == 50 and len(mon.state.loss) == 50
+        assert mon.updates == updates + 1
+    writer.close()
+
+
 async def test_monitor_timer_picks_up_events_without_explicit_polls(tmp_path: Path) -> None:
     run = tmp_path / "run-b"
     writer = EventWriter(run / "events.jsonl")

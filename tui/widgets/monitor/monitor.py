@@ -175,6 +175,16 @@ class RunMonitor(Vertical):
             self._timer.resume()
         self.poll()
 
+    def pause_polling(self) -> None:
+        """Stop reading the files (the screen is hidden, say); `resume_polling` catches up in one go."""
+        if self._timer is not None:
+            self._timer.pause()
+
+    def resume_polling(self) -> None:
+        if self._timer is not None and self._tail is not None:
+            self._timer.resume()
+            self.poll()
+
     def detach(self) -> None:
         if self._timer is not None:
             self._timer.pause()
