@@ -116,6 +116,8 @@ class _Follower:
         self.terminal: dict[str, Any] | None = None
         self.progress: Any = None
         self.task: Any = None
+        self._last_line_tenth = -1  # without a terminal (CI logs, nohup): a progress line per 10%
+        self._t0 = time.monotonic()
 
     def __enter__(self) -> _Follower:
         from rich.progress import (
@@ -185,6 +187,16 @@ class _Follower:
                 self.total = ev["total_steps"]
             if isinstance(ev.get("loss"), (int, float)):
                 self.loss = float(ev["loss"])
+            if not self.progress.console.is_terminal and self.total:
+                tenth = min(10, self.step * 10 // self.total)
+                if tenth > self._last_line_tenth:
+                    self._last_line_tenth = tenth
+                    rate = ev.get("samples_per_second")
+                    self.say(
+                        f"step {self.step}/{self.total} ({tenth * 10}%) · {self._info() or 'loss —'}"
+                        + (f" · {rate:.1f} samples/s" if isinstance(rate, (int, float)) else "")
+                        + f" · {_duration(time.monotonic() - self._t0)} elapsed"
+                    )
         elif kind == "eval":
             self.step = int(ev.get("step") or self.step)
             overall = ev.get("overall") or {}
