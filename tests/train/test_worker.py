@@ -147,6 +147,7 @@ def test_cancel_saves_checkpoint_then_resume_finishes(tmp_path: Path) -> None:
     assert finished["type"] == "finished" and finished["step"] == 6
     steps = [e["step"] for e in events_of(run) if e["type"] == "step"]
     assert max(steps) == 6 and steps[-1] == 6
+    assert "tokenized data loaded from cache" in (run / "train.log").read_text()  # tokenized once
 
 
 def test_out_of_gpu_memory_is_one_sentence(tmp_path: Path) -> None:
