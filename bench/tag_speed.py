@@ -79,6 +79,74 @@ def is_punct(s: str) -> bool:
     return bool(s) and all(unicodedata.category(c).startswith("P") for c in s)
 
 
+def read_labelled(path: Path) -> list[tuple[list[str], list[str]]]:
+    out: list[tuple[list[str], list[str]]] = []
+    toks: list[str] = []
+    tags: list[str] = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.rstrip("\n")
+            if not line.strip():
+                if toks:
+                    out.append((toks, tags))
+                    toks, tags = [], []
+                continue
+            tok, tag = line.split("\t")[:2]
+            toks.append(tok)
+            tags.append(tag)
+    if toks:
+        out.append((toks, tags))
+    return out
+
+
+def f1_report(model: str, dev: Path, batch_size: int) -> None:
+    """Word-level seqeval F1 on WikiANN bn dev of a trained model: fp32 vs the opt-in int8 and bf16.
+
+    Two label sets per variant: the model's own per-word argmax (what training's metrics.json
+    scores), and the tagger's final labels (IOB2-repaired, punctuation trimmed off entity edges).
+    """
+    from seqeval.metrics import f1_score
+    from seqeval.scheme import IOB2
+
+    from bnner_tui.core.tagger import SimpleWord, Tagger
+    from bnner_tui.core.textnorm import normalize_token
+
+    data = read_labelled(dev)
+    items = []
+    for toks, _ in data:
+        words, pos = [], 0
+        for tok in toks:
+            words.append(SimpleWord(normalize_token(tok), pos, pos + len(tok)))
+            pos += len(tok) + 1
+        items.append((" ".join(toks), words))
+    gold = [tags for _, tags in data]
+    print(f"\n## F1 on {len(data)} WikiANN bn dev sentences, trained model {model}")
+    base: float | None = None
+    base_flat: list[str] = []
+    for name, kwargs in [("fp32", {}), ("int8", {"quantize": True}), ("bf16", {"bf16": True})]:
+        tagger = Tagger.load(model, device="cpu", **kwargs)
+        t0 = time.perf_counter()
+        raw_pred = tagger.predict_words([[w.text for w in ws] for _, ws in items], batch_size=batch_size)
+        secs = time.perf_counter() - t0
+        raw_labels = [[tagger.labels[int(i)] for i in lab] for lab, _ in raw_pred]
+        final = [[w.label for w in r.words] for r in tagger.tag_words_batch(items, batch_size=batch_size)]
+        tagger.orphan_i = "drop"
+        final_drop = [[w.label for w in r.words] for r in tagger.tag_words_batch(items, batch_size=batch_size)]
+        f_drop = f1_score(gold, final_drop, mode="strict", scheme=IOB2)
+        f_raw = f1_score(gold, raw_labels, mode="strict", scheme=IOB2)
+        f_final = f1_score(gold, final, mode="strict", scheme=IOB2)
+        f_lenient = f1_score(gold, raw_labels)
+        flat = [lab for sent in raw_labels for lab in sent]
+        if base is None:
+            base, base_flat = f_raw, flat
+        same = sum(a == b for a, b in zip(flat, base_flat, strict=True))
+        print(
+            f"{name}: F1 model labels {f_raw:.4f} (conlleval-style {f_lenient:.4f}), "
+            f"tagger final labels {f_final:.4f} (orphan I- dropped: {f_drop:.4f}), change vs fp32 {f_raw - base:+.4f}, "
+            f"word labels equal to fp32 {same}/{len(flat)}; {len(data) / secs:.0f} sentences/s"
+        )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=1000, help="validation sentences to tag (max 1000)")
@@ -91,6 +159,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quantize", action="store_true", help="also time our tagger with int8 dynamic quantisation")
     ap.add_argument("--bf16", action="store_true", help="also time our tagger under bfloat16 autocast")
+    ap.add_argument("--f1-model", default=None, help="a trained run/model: report dev F1 for fp32, int8, bf16")
+    ap.add_argument("--f1-only", action="store_true", help="only the --f1-model report, no speed comparison")
     args = ap.parse_args()
 
     mbert = SHARED / "mbert-cased-tokenizer"
@@ -115,6 +185,11 @@ def main() -> int:
     hf_logging.disable_progress_bar()
     if args.threads:
         torch.set_num_threads(args.threads)
+
+    if args.f1_model:
+        f1_report(args.f1_model, dev, args.batch_size)
+        if args.f1_only:
+            return 0
 
     sents = read_sentences(dev)[: args.n]
     texts = [" ".join(s) for s in sents]

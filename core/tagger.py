@@ -111,15 +111,25 @@ def _split_label(label: str) -> tuple[str, str | None]:
     return "I", label
 
 
+ORPHAN_POLICIES = ("start", "drop")
+
+
 def build_spans(
-    words: Sequence[WordLike], labels: Sequence[str], scores: Sequence[float]
+    words: Sequence[WordLike],
+    labels: Sequence[str],
+    *,
+    orphan_i: str = "start",
 ) -> list[tuple[int, int, str]]:
     """Word-index spans `(first, last_exclusive, type)` from per-word labels.
 
-    Repairs IOB2 (an I- after O or after another type opens a new entity) and trims
-    punctuation-only words off both edges of a span, except a closing bracket or quote whose
-    opener lies inside the span ("সাঈদ আনোয়ার ( ক্রিকেটার )" keeps its ")").
+    Repairs IOB2: an I- after O or after another type opens a new entity (`orphan_i="start"`,
+    conlleval's reading) or is dropped with the I- words that continue it (`"drop"`, seqeval's
+    strict IOB2 reading, which scored higher on a briefly trained model: see docs/benchmarks.md).
+    Then trims punctuation-only words off both edges of a span, except a closing bracket or quote
+    whose opener lies inside the span ("সাঈদ আনোয়ার ( ক্রিকেটার )" keeps its ")").
     """
+    if orphan_i not in ORPHAN_POLICIES:
+        raise ValueError(f"orphan_i must be one of {ORPHAN_POLICIES}, not {orphan_i!r}")
     raw_spans: list[list[Any]] = []
     cur: list[Any] | None = None
     for i, label in enumerate(labels):
@@ -128,14 +138,16 @@ def build_spans(
             cur = None
             continue
         if prefix in "BS" or cur is None or cur[2] != typ:
-            cur = [i, i + 1, typ]
+            cur = [i, i + 1, typ, prefix == "I" and orphan_i == "drop"]
             raw_spans.append(cur)
         else:
             cur[1] = i + 1
         if prefix == "S":
             cur = None
     spans: list[tuple[int, int, str]] = []
-    for first, last, typ in raw_spans:
+    for first, last, typ, dropped in raw_spans:
+        if dropped:
+            continue
         while first < last and is_punctuation(words[first].text):
             first += 1
         while first < last and is_punctuation(words[last - 1].text):
@@ -321,6 +333,7 @@ class Tagger:
         stride: int | None = None,
         device: str = "cpu",
         bf16: bool = False,
+        orphan_i: str = "start",
     ) -> None:
         if aggregation not in AGGREGATIONS:
             raise ValueError(f"aggregation must be one of {AGGREGATIONS}, not {aggregation!r}")
@@ -330,6 +343,9 @@ class Tagger:
         self.aggregation = aggregation
         self.device = device
         self.bf16 = bool(bf16)
+        if orphan_i not in ORPHAN_POLICIES:
+            raise ValueError(f"orphan_i must be one of {ORPHAN_POLICIES}, not {orphan_i!r}")
+        self.orphan_i = orphan_i
         self.max_length = int(max_length or _max_length(model, tokenizer))
         self._backend = tokenizer.backend_tokenizer
         self._backend.no_padding()
@@ -360,6 +376,7 @@ class Tagger:
         aggregation: str = "first",
         quantize: bool = False,
         bf16: bool = False,
+        orphan_i: str = "start",
         device: str | None = None,
         num_threads: int | None = None,
         max_length: int | None = None,
@@ -428,6 +445,7 @@ class Tagger:
             stride=stride,
             device=device,
             bf16=bf16,
+            orphan_i=orphan_i,
         )
 
     # ---------------------------------------------------------------- public API
@@ -585,7 +603,7 @@ class Tagger:
 
     def _result(self, raw: str, words: Sequence[WordLike], label_ids: np.ndarray, scores: np.ndarray) -> TagResult:
         labels = [self.labels[int(i)] for i in label_ids]
-        spans = build_spans(words, labels, scores.tolist())
+        spans = build_spans(words, labels, orphan_i=self.orphan_i)
         final = ["O"] * len(words)
         entities: list[Entity] = []
         for first, last, typ in spans:

@@ -133,3 +133,11 @@ def test_not_utf8_file(forced_model_dir: Path, tmp_path: Path) -> None:
     proc = _cli(["-m", str(forced_model_dir), "-f", str(f)], tmp_path)
     assert proc.returncode == 2
     assert "is not UTF-8 text" in proc.stderr
+
+
+def test_strict_iob_option(forced_model_dir: Path) -> None:
+    # ঠাকুর alone is an orphan I-PER: a PER entity by default, nothing with --strict-iob
+    default = _invoke(["-m", str(forced_model_dir), "--format", "jsonl", "x ঠাকুর"])
+    strict = _invoke(["-m", str(forced_model_dir), "--format", "jsonl", "--strict-iob", "x ঠাকুর"])
+    assert [e["label"] for e in json.loads(default.stdout)["entities"]] == ["PER"]
+    assert json.loads(strict.stdout)["entities"] == []

@@ -75,14 +75,18 @@ def test_balanced_bracket_kept_quotes_trimmed(forced_tagger: Tagger) -> None:
 def test_build_spans_rules() -> None:
     words = [SimpleWord(t, i, i + 1) for i, t in enumerate(["a", ",", "b", "।", "c", "(", "d", ")", ")"])]
     labels = ["B-X", "I-X", "I-X", "I-X", "I-Y", "I-Y", "I-Y", "I-Y", "I-Y"]
-    spans = build_spans(words, labels, [1.0] * len(words))
+    spans = build_spans(words, labels)
     assert spans == [(0, 3, "X"), (4, 8, "Y")]
     # BIOES prefixes: S- is a one-word entity, E- continues
     abc = [SimpleWord(t, i, i + 1) for i, t in enumerate("abc")]
-    assert build_spans(abc, ["S-X", "B-X", "E-X"], [1.0] * 3) == [(0, 1, "X"), (1, 3, "X")]
-    assert build_spans(abc, ["S-X", "I-X", "S-X"], [1.0] * 3) == [(0, 1, "X"), (1, 2, "X"), (2, 3, "X")]
+    assert build_spans(abc, ["S-X", "B-X", "E-X"]) == [(0, 1, "X"), (1, 3, "X")]
+    assert build_spans(abc, ["S-X", "I-X", "S-X"]) == [(0, 1, "X"), (1, 2, "X"), (2, 3, "X")]
+    # seqeval-strict reading: an orphan I- and the I- words continuing it are dropped
+    assert build_spans(abc, ["I-X", "I-X", "B-Y"], orphan_i="drop") == [(2, 3, "Y")]
+    assert build_spans(abc, ["B-X", "I-Y", "I-Y"], orphan_i="drop") == [(0, 1, "X")]
+    assert build_spans(abc, ["B-X", "I-Y", "I-Y"]) == [(0, 1, "X"), (1, 3, "Y")]
     # a punctuation-only entity disappears
-    assert build_spans(words[:2], ["O", "B-X"], [1.0, 1.0]) == []
+    assert build_spans(words[:2], ["O", "B-X"]) == []
     assert is_punctuation("।") and is_punctuation("“") and not is_punctuation("ঢাকা") and not is_punctuation("")
 
 

@@ -172,6 +172,11 @@ def tag_command(
     ),
     fmt: str = typer.Option("pretty", "--format", help="pretty | jsonl | conll"),
     average: bool = typer.Option(False, "--average", help="Word label from the average of its pieces' probabilities."),
+    strict_iob: bool = typer.Option(
+        False,
+        "--strict-iob",
+        help="Drop an I- that follows O or another type (seqeval strict) instead of starting one.",
+    ),
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Texts per model batch."),
     quantize: bool = typer.Option(
         False, "--quantize", help="int8 dynamic quantisation (CPU; faster, labels may shift)."
@@ -215,7 +220,11 @@ def tag_command(
 
     with err_console.status(f"Loading model {model_spec} …", spinner="dots"):
         tagger = Tagger.load(
-            model_spec, aggregation="average" if average else "first", quantize=quantize, runs_dir=runs_dir
+            model_spec,
+            aggregation="average" if average else "first",
+            quantize=quantize,
+            orphan_i="drop" if strict_iob else "start",
+            runs_dir=runs_dir,
         )
     for warning in tagger.warnings:
         err_console.print(f"[yellow]warning:[/] {warning}")
