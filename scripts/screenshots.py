@@ -130,7 +130,11 @@ async def session(out: Path, tokenizer: str | None, live_steps: int) -> list[Pat
         shot("04-runs")
         if runs_table:
             await pilot.press("e")
-            await pilot.pause(8.0)
+            errors = app.screen.query("#errors-list")
+            if errors:
+                await wait_for(pilot, lambda: errors.first().row_count > 0, 300, "the error analysis")
+                errors.first().focus()
+            await pilot.pause(1.0)
             shot("05-runs-errors")
 
         # 4 Tag: a Bengali sentence with the run's model.

@@ -14,12 +14,12 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Markdown, Static
 
 SCREENS_HELP = """\
-**1 Data**: pick a source and split, search and filter samples, see how each word becomes subword
-pieces and labels (the alignment grid), switch strategy and tokenizer, statistics.
-**2 Train**: configure and launch a run, watch its curves, cancel and resume.
-**3 Runs**: all runs, compare curves, confusion matrix, error browser.
-**4 Tag**: type Bengali text and tag it with a run's model; copy or export entities.
-**5 Card**: edit and validate the selected run's model card; publish (dry run first).
+- **1 Data**: pick a source and split, search and filter samples, see how each word becomes
+  subword pieces and labels (the alignment grid), switch strategy and tokenizer, statistics.
+- **2 Train**: configure and launch a run, watch its curves, cancel and resume.
+- **3 Runs**: all runs, compare curves, confusion matrix, error browser.
+- **4 Tag**: type Bengali text and tag it with a run's model; copy or export entities.
+- **5 Card**: edit and validate the selected run's model card; publish (dry run first).
 
 `ctrl+p` opens the command palette (screens, theme, open a data source). `ctrl+q` quits;
 a running training run keeps going and the app re-attaches to it next time.
