@@ -49,6 +49,7 @@ class EventWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._seq = self._next_seq()
         self._fh = open(self.path, "a", encoding="utf-8")
+        self._end_partial_line()
 
     def _next_seq(self) -> int:
         """A resumed run continues the numbering of the existing file."""
@@ -58,6 +59,16 @@ class EventWriter:
         for event in read_events(self.path)[0]:
             last = max(last, int(event.get("seq", -1)))
         return last + 1
+
+    def _end_partial_line(self) -> None:
+        """A writer killed mid-line leaves no newline; without one, our first event would be glued to it and lost."""
+        if self.path.stat().st_size == 0:
+            return
+        with open(self.path, "rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":
+                self._fh.write("\n")
+                self._fh.flush()
 
     def emit(self, type: str, **fields: Any) -> dict[str, Any]:
         if type not in EVENT_TYPES:

@@ -254,8 +254,6 @@ def _start(run: RunDir, config: TrainConfig, *, resume: bool) -> subprocess.Pope
     lock = RunLock(run).acquire()  # refuses a second launch into a live run, with one sentence
     assert lock.fd is not None
     try:
-        if resume:
-            _close_partial_event_line(run)
         os.set_inheritable(lock.fd, True)
         env = dict(os.environ)
         env[LOCK_FD_ENV] = str(lock.fd)
@@ -289,22 +287,6 @@ def _start(run: RunDir, config: TrainConfig, *, resume: bool) -> subprocess.Pope
         raise
     proc.run_dir = run  # type: ignore[attr-defined]
     return proc
-
-
-def _close_partial_event_line(run: RunDir) -> None:
-    """A SIGKILL mid-write leaves a last line without its newline; the resumed process appends after
-    it, and its first event would be glued onto the fragment and lost. Closing the fragment (we hold
-    the lock: no writer is active) keeps it an isolated, skipped line."""
-    try:
-        with open(run.events_path, "rb+") as fh:
-            fh.seek(0, os.SEEK_END)
-            if fh.tell() == 0:
-                return
-            fh.seek(-1, os.SEEK_END)
-            if fh.read(1) != b"\n":
-                fh.write(b"\n")
-    except FileNotFoundError:
-        return
 
 
 # ---- cancelling --------------------------------------------------------------------------------
