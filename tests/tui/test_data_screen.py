@@ -358,3 +358,26 @@ async def test_wikiann_ten_thousand_rows_scroll_lazily(tmp_path: Path, wikiann_d
         enc = tok.encode_batch([list(t) for t in rows.tokens], is_pretokenized=True)
         expected = [i for i, e in enumerate(enc) if unk_id in e.ids]
         assert screen.filtered == expected
+
+
+async def test_offline_wordpiece_fallback_from_the_tokenizer_box(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await wait_for(pilot, lambda: screen.rows is not None)
+        assert screen.tokenizer is None
+        assert "wordpiece" in screen.query_one(AlignmentGrid).empty_text
+        screen.set_focus(None)
+        await pilot.press("k")
+        assert screen.focused is screen.query_one("#tokenizer")
+        await type_text(pilot, "wordpiece")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.tokenizer is not None, 120)
+        await pilot.pause()
+        grid = screen.query_one(AlignmentGrid)
+        assert grid.columns[0].word == "[CLS]" and grid.columns[-1].word == "[SEP]"
+        words = [c.word for c in grid.columns if not c.special]
+        assert words == screen.rows.tokens[screen.current]  # type: ignore[union-attr,index]
+        # Trained on this very data: its words are in the vocabulary, none becomes [UNK].
+        await wait_for(pilot, lambda: screen._current_piece_info() is not None, 60)
+        assert not any(screen._current_piece_info().has_unk)  # type: ignore[union-attr]

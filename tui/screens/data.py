@@ -45,6 +45,8 @@ SOURCE_KINDS = [
     ("Local path / hub:ID", "path"),
 ]
 ANY_TYPE = "__any__"
+WORDPIECE = "wordpiece"
+"""Tokenizer box value that trains core's offline WordPiece on the source's train split."""
 HIST_EDGES = (16, 32, 64, 128, 256, 512)
 
 
@@ -277,7 +279,8 @@ class DataScreen(Screen[None]):
         else:
             self.query_one("#grid", AlignmentGrid).empty_text = (
                 "No tokenizer yet: enter a folder with tokenizer.json (e.g. the mBERT files), a run's model "
-                "folder or a hub id above (k) to see subword pieces."
+                f"folder, a hub id, or '{WORDPIECE}' (one trained on this source, offline) above (k) "
+                "to see subword pieces."
             )
 
     def _set_source_widgets(self, spec: str) -> None:
@@ -524,13 +527,30 @@ class DataScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="tokenizer", exit_on_error=False)
     def load_tokenizer(self, spec: str) -> None:
         try:
-            from bnner_tui.core.align import load_tokenizer
+            if spec.strip().lower() == WORDPIECE:
+                tok = self._train_wordpiece()
+            else:
+                from bnner_tui.core.align import load_tokenizer
 
-            tok = load_tokenizer(spec)
+                tok = load_tokenizer(spec)
         except Exception as err:
             report_error(self.app, err, title="Tokenizer")
             return
         self.app.call_from_thread(self._tokenizer_loaded, spec, tok)
+
+    def _train_wordpiece(self) -> Any:
+        """The offline fallback: the WordPiece core trains for the offline model, on this source's train split."""
+        from bnner_tui.core.errors import BnnerError
+        from bnner_tui.core.train.models import train_wordpiece
+
+        state = self.state
+        if state is None:
+            raise BnnerError("Load a data source first: the WordPiece tokenizer is trained on its train split.")
+        rows = state.splits.get("train") or next(iter(state.splits.values()))
+        tok = train_wordpiece(rows.tokens).backend_tokenizer
+        tok.no_truncation()
+        tok.no_padding()
+        return tok
 
     def _tokenizer_loaded(self, spec: str, tok: Any) -> None:
         self.tokenizer = tok
