@@ -22,7 +22,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,50 +129,6 @@ def _tokenizer_fingerprint(tokenizer: Any) -> str:
     return hashlib.sha1(tokenizer.backend_tokenizer.to_str().encode("utf-8")).hexdigest()[:16]
 
 
-def _align_fn() -> Callable[..., dict[str, Any]]:
-    try:
-        from bnner_tui.core.align import align_batch
-    except ImportError:  # core.align not installed yet: the interim word_ids-based alignment
-        return _interim_align_batch
-    return align_batch
-
-
-def _interim_align_batch(
-    batch: dict[str, list[Any]], *, tokenizer: Any, label_names: Sequence[str], strategy: str, max_length: int
-) -> dict[str, Any]:
-    """Stand-in for core.align.align_batch (same output), used only while that module is absent."""
-    encs = tokenizer.encode_batch([list(t) for t in batch["tokens"]], is_pretokenized=True)
-    out: dict[str, list[Any]] = {"input_ids": [], "attention_mask": [], "labels": [], "word_ids": []}
-    for enc, tags in zip(encs, batch["ner_tags"], strict=True):
-        wids = list(enc.word_ids)
-        ids = list(enc.ids)
-        if len(ids) > max_length:  # keep [CLS] ... [SEP]
-            ids = [*ids[: max_length - 1], ids[-1]]
-            wids = [*wids[: max_length - 1], None]
-        labels, prev = [], None
-        for w in wids:
-            if w is None:
-                labels.append(IGNORE_INDEX)
-            elif w != prev:
-                labels.append(int(tags[w]))
-            elif strategy == "first":
-                labels.append(IGNORE_INDEX)
-            else:
-                t = int(tags[w])
-                labels.append(t if strategy == "all" else _b2i(t, label_names))
-            prev = w
-        out["input_ids"].append(ids)
-        out["attention_mask"].append([1] * len(ids))
-        out["labels"].append(labels)
-        out["word_ids"].append(wids)
-    return out
-
-
-def _b2i(tag: int, label_names: Sequence[str]) -> int:
-    name = label_names[tag]
-    return label_names.index("I-" + name[2:]) if name.startswith("B-") and "I-" + name[2:] in label_names else tag
-
-
 def tokenize_splits(
     dataset: Any,
     *,
@@ -203,7 +159,8 @@ def tokenize_splits(
         log.info("tokenized data loaded from cache %s", target)
         return load_from_disk(str(target))
 
-    align_batch = _align_fn()
+    from bnner_tui.core.align import align_batch
+
     backend = tokenizer.backend_tokenizer
     remap = None
     if list(source_label_names) != list(label_names):
@@ -576,7 +533,9 @@ def train_run(
     if model_choice is None and model is None:
         prior = _started_event_of(run_path / "events.jsonl") if resume_from else None
         if prior and prior.get("model_kind"):
-            model_choice = ModelChoice(prior["model_kind"], prior["model_name"], prior.get("model", ""))
+            described = str(prior.get("model", ""))  # describe() of the first choice: "name: reason"
+            reason = described.removeprefix(f"{prior['model_name']}: ")
+            model_choice = ModelChoice(prior["model_kind"], prior["model_name"], reason)
         else:
             model_choice = M.choose_model(cfg.model, tokenizer=cfg.tokenizer)
     if model_choice is None:

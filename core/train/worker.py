@@ -116,13 +116,14 @@ def run_worker(run_dir: str | Path, *, resume: bool = False, cancel: Any = None,
     cfg = None
     t0 = time.time()
     cancel = cancel or CancelFlag()
-    previous_handlers: dict[int, Any] = {}
+    # First thing: a Ctrl-C during start-up (imports, data loading) must still end as `cancelled`
+    # with a checkpoint, not as a bare KeyboardInterrupt before any event exists.
+    previous_handlers: dict[int, Any] = install_signal_handlers(cancel)
     root_level = logging.getLogger().level
     try:
         if rank == 0:
             lock = acquire_lock(rd)
             events = EventWriter(rd.events_path)
-        previous_handlers = install_signal_handlers(cancel)
         from bnner_tui.core.config import TrainConfig
 
         cfg = TrainConfig.from_toml(rd.config_path)
