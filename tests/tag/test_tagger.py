@@ -257,3 +257,34 @@ def test_progress_reports_every_model_row(forced_model_dir: Path) -> None:
     assert [len(r.words) for r in results] == [2, 20, 0, 2]
     assert sum(done) > 3  # the long text became several windows, each a model row
     assert all(n <= 2 for n in done)
+
+
+@pytest.mark.shared
+def test_word_longer_than_window_with_real_mbert_tokenizer(mbert_dir: Path, tmp_path: Path) -> None:
+    """A 17-piece word with room for 8 pieces per window: it gets a window of its own, nothing is lost."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
+
+    from bnner_tui.core.labels import WIKIANN_LABELS
+
+    config = BertConfig(
+        vocab_size=119547,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=7,
+        id2label=dict(enumerate(WIKIANN_LABELS)),
+        label2id={label: i for i, label in enumerate(WIKIANN_LABELS)},
+    )
+    torch.manual_seed(0)
+    BertForTokenClassification(config).save_pretrained(tmp_path / "m")
+    AutoTokenizer.from_pretrained(str(mbert_dir)).save_pretrained(tmp_path / "m")
+    tagger = Tagger.load(tmp_path / "m", max_length=10, stride=2, device="cpu")
+    giant = "রবীন্দ্রনাথঠাকুরকলকাতায়জন্মগ্রহণ"
+    assert len(tagger.tokenizer.tokenize(giant)) > tagger.budget
+    raw = f"ঢাকা {giant} শহর ঢাকা। “বড়” কিট্\u200cস"
+    result = tagger.tag(raw)
+    assert len(result.words) == len(split_words(raw))
+    assert all(w.score > 0 for w in result.words)
+    assert all(raw[e.start : e.end] == e.text for e in result.entities)
