@@ -63,6 +63,8 @@ class BnnerApp(App[None]):
         ),
         Binding("f1,question_mark", "help", "Help", key_display="?"),
         Binding("ctrl+t", "toggle_dark", "Theme", tooltip="Switch between the dark and the light theme"),
+        # Out of a text box with escape, so the screen keys (1-5, ?) work again.
+        Binding("escape", "unfocus", "Leave the text box", show=False),
     ]
 
     selected_run: reactive[Path | None] = reactive(None)
@@ -112,6 +114,9 @@ class BnnerApp(App[None]):
     def action_go(self, mode: str) -> None:
         if mode in SCREENS:
             self.switch_mode(mode)
+
+    def action_unfocus(self) -> None:
+        self.screen.set_focus(None)
 
     def action_help(self) -> None:
         from bnner_tui.tui.screens.help import HelpScreen

@@ -137,3 +137,20 @@ async def test_unexpected_errors_become_one_line_notifications(app: BnnerApp, tm
         assert any(m.startswith("Unexpected KeyError") and "\n" not in m for m in messages)
     assert "Traceback" in (tmp_path / "cache" / "bnner-tui" / "crash.log").read_text()
     assert describe_error(ValueError()) == "Unexpected ValueError."
+
+
+async def test_escape_leaves_a_text_box_so_screen_keys_work(app: BnnerApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("4")  # focus is nowhere yet: this switches to Tag
+        await pilot.pause()
+        assert app.current_mode == "tag"
+        area = app.screen.query_one("#text")
+        area.focus()
+        await pilot.press("5")
+        assert app.current_mode == "tag" and "5" in area.text  # typed, not a screen switch
+        await pilot.press("escape")
+        assert app.screen.focused is None
+        await pilot.press("5")
+        await pilot.pause()
+        assert app.current_mode == "card"
