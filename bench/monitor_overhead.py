@@ -46,10 +46,6 @@ def make_config(root: Path, name: str, steps: int, batch: int, logging_steps: in
         logging_steps=logging_steps,
         eval_every=10 * steps,
         save_every=10 * steps,
-        offline_hidden_size=64,
-        offline_layers=2,
-        offline_heads=2,
-        offline_vocab_size=2000,
         run_name=name,
         output_root=str(root),
     )
@@ -217,8 +213,10 @@ def main() -> None:
 
     root = Path(tempfile.mkdtemp(prefix="bnner-monitor-bench-"))
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    probe = make_config(root, "probe", args.steps, args.batch, args.logging_steps)
     print(
-        f"cpu-demo, offline BERT 64x2, {args.steps} steps, batch {args.batch}, a step event every"
+        f"cpu-demo preset as is (offline BERT {probe.offline_hidden_size}x{probe.offline_layers}),"
+        f" {args.steps} steps, batch {args.batch}, a step event every"
         f" {args.logging_steps} step(s), poll every {args.interval}s, {os.cpu_count()} CPU cores"
     )
     # A warm-up run (not counted): the first run builds the tokenizer/dataset caches.
