@@ -38,11 +38,16 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
+    runs_root: str = typer.Option("runs", "--runs-root", help="Folder holding the runs (the app only)."),
+    data: str = typer.Option("demo", "--data", help="Data source the app opens with: demo, wikiann, hub:ID or a path."),
+    tokenizer: str = typer.Option(
+        None, "--tokenizer", help="Tokenizer the Data screen starts with: a folder, a run's model or a hub id."
+    ),
 ) -> None:
     if ctx.invoked_subcommand is None:
         from bnner_tui.tui.app import run_app
 
-        run_app()
+        run_app(runs_root=runs_root, data_source=data, tokenizer=tokenizer)
 
 
 def _register_commands() -> None:
