@@ -141,3 +141,10 @@ def test_strict_iob_option(forced_model_dir: Path) -> None:
     strict = _invoke(["-m", str(forced_model_dir), "--format", "jsonl", "--strict-iob", "x ঠাকুর"])
     assert [e["label"] for e in json.loads(default.stdout)["entities"]] == ["PER"]
     assert json.loads(strict.stdout)["entities"] == []
+
+
+def test_fast_precision_options_run(forced_model_dir: Path) -> None:
+    for flag in ("--quantize", "--bf16"):
+        result = _invoke(["-m", str(forced_model_dir), "--format", "jsonl", flag, "ঢাকা শহর"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["entities"][0]["text"] == "ঢাকা শহর"

@@ -181,6 +181,7 @@ def tag_command(
     quantize: bool = typer.Option(
         False, "--quantize", help="int8 dynamic quantisation (CPU; faster, labels may shift)."
     ),
+    bf16: bool = typer.Option(False, "--bf16", help="bfloat16 autocast (fast on CPUs with bf16; labels may shift)."),
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where runs live."),
 ) -> None:
     """Tag Bengali (or any) text; offsets point exactly into the text as given."""
@@ -223,6 +224,7 @@ def tag_command(
             model_spec,
             aggregation="average" if average else "first",
             quantize=quantize,
+            bf16=bf16,
             orphan_i="drop" if strict_iob else "start",
             runs_dir=runs_dir,
         )
