@@ -149,6 +149,8 @@ async def test_runs_table_overlay_and_confusion(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 async def test_error_browser_with_a_real_model(tmp_path: Path, tiny_model_dir: Path) -> None:
+    from transformers import AutoTokenizer
+
     from bnner_tui.tui.widgets.alignment_grid import AlignmentGrid
 
     root = tmp_path / "runs"
@@ -167,8 +169,13 @@ async def test_error_browser_with_a_real_model(tmp_path: Path, tiny_model_dir: P
         assert f"{len(screen.errors)} of 60 validation sentences" in note
         grid = screen.query_one("#error-grid", AlignmentGrid)
         first = screen.errors[0]
-        assert [c.word for c in grid.columns] == first.tokens
-        assert [c.gold for c in grid.columns] == first.gold and [c.pred for c in grid.columns] == first.pred
+        words = [c for c in grid.columns if not c.special]  # [CLS]/[SEP] are columns of their own
+        assert [c.word for c in words] == first.tokens
+        assert [c.gold for c in words] == first.gold and [c.pred for c in words] == first.pred
+        # Each word's pieces, from the run's own tokenizer, sit under it.
+        tokenizer = AutoTokenizer.from_pretrained(str(run / "model"))
+        assert [p for c in words for p, _ in c.pieces] == tokenizer.tokenize(" ".join(first.tokens))
+        assert any(c.special for c in grid.columns)
         # No confusion in metrics.json: the analysis supplies it, counting every word once.
         conf = screen.query_one("#confusion-table", DataTable)
         assert conf.row_count >= 1
@@ -179,7 +186,7 @@ async def test_error_browser_with_a_real_model(tmp_path: Path, tiny_model_dir: P
         if errors.row_count > 1:
             await pilot.press("down")
             await pilot.pause()
-            assert [c.word for c in grid.columns] == screen.errors[1].tokens
+            assert [c.word for c in grid.columns if not c.special] == screen.errors[1].tokens
         await pilot.press("u")
         await pilot.pause()
         assert "U+09" in str(screen.query_one("#codepoints", Static).render())

@@ -103,6 +103,7 @@ class RunsScreen(Screen):
         self.errors: list[Any] = []
         self.analysed: Path | None = None
         self.confusion: dict[str, Any] | None = None
+        self._grid_tokenizer: tuple[Any, str, int] | None = None
         self.show_codepoints = False
 
     def compose(self) -> ComposeResult:
@@ -360,7 +361,22 @@ class RunsScreen(Screen):
                 self._analysis_failed, run, f"Could not analyse run {run.name}: {type(err).__name__}: {err}."
             )
             return
+        self._grid_tokenizer = self._load_grid_tokenizer(run)
         self.app.call_from_thread(self._show_errors, run, preds, time.monotonic() - started)
+
+    @staticmethod
+    def _load_grid_tokenizer(run: Path) -> tuple[Any, str, int] | None:
+        """The run's own tokenizer, strategy and max length, to show each word's pieces in the grid.
+
+        Optional: without it the grid still shows words with gold and predicted labels."""
+        try:
+            from bnner_tui.core.align import load_tokenizer
+            from bnner_tui.core.config import TrainConfig
+
+            config = TrainConfig.from_toml(run / "config.toml")
+            return load_tokenizer(str(run / "model")), config.strategy, config.max_length
+        except Exception:
+            return None
 
     def _analysis_failed(self, run: Path, message: str) -> None:
         if run != self.selected:
@@ -415,14 +431,38 @@ class RunsScreen(Screen):
             self._show_sentence(match)
 
     def _show_sentence(self, pred: Any) -> None:
-        from bnner_tui.tui.widgets.alignment_grid import GridColumn
+        from bnner_tui.tui.widgets.alignment_grid import GridColumn, columns_from_alignment
 
-        columns = [
-            GridColumn(word=w, gold=g, pred=p, word_index=i)
-            for i, (w, g, p) in enumerate(zip(pred.tokens, pred.gold, pred.pred, strict=True))
-        ]
+        columns = None
+        if self._grid_tokenizer is not None:
+            # The same grid as the Data screen: the pieces the model saw under each word.
+            from bnner_tui.core.align import align
+
+            tokenizer, strategy, max_length = self._grid_tokenizer
+            names = self._label_names(self.predictions)
+            try:
+                al = align(tokenizer, pred.tokens, pred.gold, names, strategy=strategy, max_length=max_length)
+                columns = columns_from_alignment(
+                    pred.tokens,
+                    pred.gold,
+                    list(al.pieces),
+                    list(al.word_ids),
+                    list(al.labels),
+                    names,
+                    unk_words=list(al.unk_words),
+                    mismatch_words=list(al.mismatch_words),
+                    predicted=pred.pred,
+                )
+            except Exception:
+                columns = None
+        if columns is None:
+            columns = [
+                GridColumn(word=w, gold=g, pred=p, word_index=i)
+                for i, (w, g, p) in enumerate(zip(pred.tokens, pred.gold, pred.pred, strict=True))
+            ]
         self.query_one("#error-sentence", Static).update(
             f"sentence {pred.index}: {len(pred.wrong)} wrong word(s) · under each word: gold, then predicted"
+            " (red when wrong), then its pieces"
         )
         self.query_one("#error-grid").set_columns(columns, keep_word=False)
 
