@@ -107,18 +107,29 @@ async def test_runs_table_overlay_and_confusion(tmp_path: Path) -> None:
     root = tmp_path / "runs"
     a = make_run(root, "alpha", f1s=[0.2, 0.4, 0.6], confusion=True)
     b = make_run(root, "beta", f1s=[0.1, 0.3, 0.35], finish=False)
+    c = root / "gamma-failed"
+    c.mkdir()
+    TrainConfig(run_name="gamma-failed", output_root=str(root)).to_toml(c / "config.toml")
+    with EventWriter(c / "events.jsonl") as w:
+        w.emit("started", model="m", device="cpu", total_steps=10)
+        w.emit("failed", reason="Out of GPU memory at batch size 64: try --batch-size 32.", traceback_in="train.log")
     app = RunsApp(root)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
         table = screen.query_one("#runs-table", DataTable)
-        await wait_for(pilot, lambda: table.row_count == 2)
+        await wait_for(pilot, lambda: table.row_count == 3)
         rows = {table.get_row(str(p))[1]: table.get_row(str(p)) for p in (a, b)}
         assert str(rows["alpha"][2]) == "finished" and rows["alpha"][3] == "0.600" and rows["alpha"][4] == "1m35s"
         assert str(rows["beta"][2]) == "cancelled" and rows["beta"][3] == "0.350"
         assert rows["alpha"][6] == "offline" and rows["alpha"][7] == "demo"
 
-        # Highlighting a run selects it for Tag/Card.
+        # A failed run says why, in one sentence, when highlighted.
         table.focus()
+        table.move_cursor(row=table.get_row_index(str(c)))
+        await wait_for(pilot, lambda: "Out of GPU memory" in str(screen.query_one("#runs-hint", Static).render()))
+        assert str(table.get_row(str(c))[2]) == "failed"
+
+        # Highlighting a run selects it for Tag/Card.
         table.move_cursor(row=table.get_row_index(str(a)))
         await wait_for(pilot, lambda: app.selected_run == a)
         assert a in app.announced

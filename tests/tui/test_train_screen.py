@@ -76,6 +76,20 @@ def test_state_folds_a_burst_into_the_newest_values() -> None:
     assert abs(st.eta_seconds() - 10.0) < 1e-6
 
 
+def test_state_failed_then_resumed_restarts_the_eta_clock() -> None:
+    st = MonitorState()
+    st.apply([{"type": "started", "time": 0.0, "total_steps": 100, "model": {"name": "m", "reason": "why"}}])
+    st.apply([{"type": "step", "time": 10.0, "step": 10, "total_steps": 100}])
+    st.apply([{"type": "failed", "time": 11.0, "reason": "Out of GPU memory at batch size 64."}])
+    assert st.status == "failed" and st.reason.startswith("Out of GPU memory") and st.eta_seconds() is None
+    assert st.model == "m: why"
+    # An hour later it is resumed: the pause must not count as training time.
+    st.apply([{"type": "resumed", "time": 3611.0, "from_step": 10}])
+    st.apply([{"type": "step", "time": 3621.0, "step": 20, "total_steps": 100}])
+    assert st.status == "running" and st.reason is None
+    assert st.eta_seconds() == pytest.approx(80.0)  # 10 steps per 10 s, 80 steps to go
+
+
 def test_state_tolerates_nulls_and_unknown_events() -> None:
     st = MonitorState()
     st.apply(
