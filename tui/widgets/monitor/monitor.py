@@ -111,7 +111,7 @@ class RunMonitor(Vertical):
         self,
         *,
         poll_interval: float = 0.25,
-        curve_interval: float = 1.0,
+        curve_interval: float = 2.0,
         log_lines: int = 300,
         name: str | None = None,
         id: str | None = None,
