@@ -22,20 +22,13 @@ from rich.table import Table
 
 from bnner_tui.core.errors import BnnerError
 from bnner_tui.core.events import TERMINAL_TYPES, EventTail, read_events
+from bnner_tui.tui.presentation import STATUS_STYLE, format_duration
 
 console = Console(highlight=False)
 
 EXIT_FAILED = 1
 EXIT_CANCELLED = 130
 
-_STATUS_STYLE = {
-    "running": "bold cyan",
-    "finished": "green",
-    "failed": "bold red",
-    "cancelled": "yellow",
-    "killed": "red",
-    "created": "dim",
-}
 
 
 # ---- formatting helpers ------------------------------------------------------------------------
@@ -43,15 +36,6 @@ _STATUS_STYLE = {
 
 def _f(value: Any, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "—"
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    s = round(seconds)
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}h{m:02d}m" if h else (f"{m}m{s:02d}s" if m else f"{s}s")
 
 
 def scores_table(entry: dict[str, Any], *, split: str, title_extra: str = "") -> Table:
@@ -195,7 +179,7 @@ class _Follower:
                     self.say(
                         f"step {self.step}/{self.total} ({tenth * 10}%) · {self._info() or 'loss —'}"
                         + (f" · {rate:.1f} samples/s" if isinstance(rate, (int, float)) else "")
-                        + f" · {_duration(time.monotonic() - self._t0)} elapsed"
+                        + f" · {format_duration(time.monotonic() - self._t0)} elapsed"
                     )
         elif kind == "eval":
             self.step = int(ev.get("step") or self.step)
@@ -319,7 +303,8 @@ def _report_end(run: Any, view: _Follower) -> str:
             pass
         splits = metrics.get("splits") or {}
         split = config_split if config_split in splits else next(iter(splits), None)
-        console.print(f"[green]Finished[/] at step {ev.get('step', view.step)} in {_duration(ev.get('duration_s'))}.")
+        took = format_duration(ev.get("duration_s"))
+        console.print(f"[green]Finished[/] at step {ev.get('step', view.step)} in {took}.")
         if split is not None:
             _print_scores(splits[split], split=split)
         elif view.last_eval is not None:
@@ -508,11 +493,18 @@ def runs_command(
     for col in ("name", "status", "best F1", "duration", "steps", "model", "data", "started"):
         table.add_column(col, justify="right" if col in ("best F1", "duration", "steps") else "left")
     for r in runs:
-        style = _STATUS_STYLE.get(r.status, "")
+        style = STATUS_STYLE.get(r.status, "")
         steps = f"{r.last_step if r.last_step is not None else '—'}/{r.total_steps or '—'}"
         started = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at)) if r.started_at else "—"
         table.add_row(
-            r.name, f"[{style}]{r.status}[/]", _f(r.best_f1), _duration(r.duration_s), steps, r.model, r.data, started
+            r.name,
+            f"[{style}]{r.status}[/]",
+            _f(r.best_f1),
+            format_duration(r.duration_s),
+            steps,
+            r.model,
+            r.data,
+            started,
         )
     console.print(table)
     for r in runs:

@@ -29,18 +29,11 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from bnner_tui.core.errors import BnnerError
 from bnner_tui.core.events import read_events
+from bnner_tui.tui.presentation import STATUS_STYLE, format_duration
 from bnner_tui.tui.widgets.monitor.commands import ScreenActions
 from bnner_tui.tui.widgets.monitor.curves import CurvePlot, Series
-from bnner_tui.tui.widgets.monitor.state import MonitorState, format_duration
+from bnner_tui.tui.widgets.monitor.state import MonitorState
 
-STATUS_STYLE = {
-    "running": "bold cyan",
-    "finished": "green",
-    "failed": "bold red",
-    "cancelled": "yellow",
-    "killed": "red",
-    "created": "dim",
-}
 RUN_COLORS = ("cyan", "orange")
 TEXT_WIDTH = 40
 

@@ -22,18 +22,10 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Log, ProgressBar, Static
 
 from bnner_tui.core.events import EventTail
+from bnner_tui.tui.presentation import STATUS_STYLE, format_duration
 
 from .curves import CurvePlot, Series
-from .state import CURVES, EVAL, INFO, PROGRESS, STATUS, MonitorState, format_duration
-
-STATUS_STYLE = {
-    "waiting": "dim",
-    "running": "bold cyan",
-    "finished": "bold green",
-    "failed": "bold red",
-    "cancelled": "bold yellow",
-    "killed": "bold red",
-}
+from .state import CURVES, EVAL, INFO, PROGRESS, STATUS, MonitorState
 
 LOG_TAIL_BYTES = 64 * 1024
 

@@ -252,17 +252,5 @@ class MonitorState:
         return remaining
 
 
-def format_duration(seconds: float | None) -> str:
-    """'1h02m', '3m05s', '42s' or '--' (unknown)."""
-    if seconds is None:
-        return "--"
-    s = round(seconds)
-    if s >= 3600:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    if s >= 60:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s}s"
-
-
 def now() -> float:
     return time.time()

@@ -1,0 +1,28 @@
+"""How run facts look, the same in the CLI and the app: status colours and durations.
+
+Rich style strings only (no Textual import), so the CLI can use it at start-up.
+"""
+
+from __future__ import annotations
+
+STATUS_STYLE: dict[str, str] = {
+    "waiting": "dim",
+    "created": "dim",
+    "running": "bold cyan",
+    "finished": "bold green",
+    "failed": "bold red",
+    "cancelled": "bold yellow",
+    "killed": "bold red",
+}
+
+
+def format_duration(seconds: float | None) -> str:
+    """'1h02m', '3m05s', '42s', or '--' when unknown."""
+    if seconds is None:
+        return "--"
+    s = round(seconds)
+    if s >= 3600:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    if s >= 60:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s}s"
