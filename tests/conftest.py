@@ -63,37 +63,15 @@ def build_tiny_model(out_dir: Path, *, seed: int = 0, max_length: int = 128) -> 
     Shared by tests that need *a* model folder (tagger, card, publish, TUI) without training one.
     """
     import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
-    from transformers import BertConfig, BertForTokenClassification, PreTrainedTokenizerFast
+    from transformers import BertConfig, BertForTokenClassification
 
     from bnner_tui.core.labels import WIKIANN_LABELS
+    from bnner_tui.core.train.models import train_wordpiece
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False, clean_text=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=300, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], show_progress=False
-    )
-    tok.train_from_iterator(_TINY_TEXT, trainer=trainer)
-    from tokenizers import processors
-
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B [SEP]",
-        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))],
-    )
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-        model_max_length=max_length,
-    )
+    fast = train_wordpiece([s.split() for s in _TINY_TEXT], vocab_size=300, max_length=max_length)
     torch.manual_seed(seed)
     config = BertConfig(
-        vocab_size=tok.get_vocab_size(),
+        vocab_size=len(fast),
         hidden_size=32,
         num_hidden_layers=2,
         num_attention_heads=2,
