@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,28 @@ from bnner_tui.tui.screens import describe_error, report_error
 from bnner_tui.tui.screens.help import HelpScreen
 
 SIZE = (120, 40)
+
+
+async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    """Poll `cond` while the app runs: mode switches, screens and messages land in their own time.
+
+    Never assert right after a fixed pause on what a message, worker or timer produces: on a loaded
+    2-core CI machine one pause is not enough. The timeout only bounds a real hang.
+    """
+    start = time.monotonic()
+    while not cond():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or _source(cond)}")
+        await pilot.pause(0.05)
+
+
+def _source(cond: Callable[[], bool]) -> str:
+    import inspect
+
+    try:
+        return " ".join(inspect.getsource(cond).split())
+    except (OSError, TypeError):
+        return repr(cond)
 
 
 @pytest.fixture
@@ -28,13 +52,12 @@ async def test_starts_on_data_and_every_screen_is_reachable_by_key(app: BnnerApp
         app.screen.set_focus(None)  # number keys are typed into inputs when one has focus
         for mode, (key, title, _module, cls) in SCREENS.items():
             await pilot.press(key)
-            await pilot.pause()
-            assert app.current_mode == mode
+            await wait_for(pilot, lambda mode=mode: app.current_mode == mode and app.screen.is_mounted)
             # Train and Runs belong to tui-runs: until their module lands a PendingScreen stands in.
             assert type(app.screen).__name__ in (cls, "PendingScreen"), title
             app.screen.set_focus(None)
         await pilot.press("1")
-        assert app.current_mode == "data"
+        await wait_for(pilot, lambda: app.current_mode == "data")
 
 
 async def test_help_lists_keys_of_the_screen_and_closes(app: BnnerApp) -> None:
@@ -42,18 +65,15 @@ async def test_help_lists_keys_of_the_screen_and_closes(app: BnnerApp) -> None:
         await pilot.pause()
         app.screen.set_focus(None)
         await pilot.press("f1")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen) and app.screen.query("#help-keys"))
         table = app.screen.query_one("#help-keys")
         rows = [table.get_row_at(i) for i in range(table.row_count)]
         does = {r[1] for r in rows}
         assert {"Data", "Train", "Runs", "Tag", "Card", "Search", "Strategy"} <= does
         await pilot.press("escape")
-        await pilot.pause()
-        assert not isinstance(app.screen, HelpScreen)
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
         await pilot.press("question_mark")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
 
 
 async def test_theme_toggle_switches_dark_and_light(app: BnnerApp) -> None:
@@ -61,11 +81,10 @@ async def test_theme_toggle_switches_dark_and_light(app: BnnerApp) -> None:
         await pilot.pause()
         first = app.theme
         await pilot.press("ctrl+t")
-        await pilot.pause()
-        assert app.theme != first
+        await wait_for(pilot, lambda: app.theme != first)
         assert {first, app.theme} == {"textual-dark", "textual-light"}
         await pilot.press("ctrl+t")
-        assert app.theme == first
+        await wait_for(pilot, lambda: app.theme == first)
 
 
 async def test_palette_offers_screens_theme_and_source(app: BnnerApp) -> None:
@@ -78,26 +97,32 @@ async def test_palette_offers_screens_theme_and_source(app: BnnerApp) -> None:
         assert "Toggle dark/light theme" in titles and "Open a data source" in titles
         go_tag = next(c for c in commands if c.title == "Go to Tag")
         go_tag.callback()
-        await pilot.pause()
-        assert app.current_mode == "tag"
+        await wait_for(pilot, lambda: app.current_mode == "tag")
         source = next(c for c in commands if c.title == "Open a data source")
         source.callback()
-        await pilot.pause()
-        await pilot.pause()
-        assert app.current_mode == "data"
-        assert app.screen.focused is not None and app.screen.focused.id == "source-path"
+        await wait_for(pilot, lambda: app.current_mode == "data")
+        await wait_for(pilot, lambda: app.screen.focused is not None and app.screen.focused.id == "source-path")
 
 
 async def test_palette_opens_and_runs_a_command_by_typing(app: BnnerApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        from textual.command import CommandInput, CommandList, CommandPalette
+
         await pilot.press("ctrl+p")
-        await pilot.pause()
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette) and app.screen.query(CommandInput))
         await pilot.press(*"Go to Card")
-        await pilot.pause(0.3)
+
+        def card_is_first() -> bool:  # the palette searches its providers in a worker
+            palette = app.screen
+            if not isinstance(palette, CommandPalette) or palette.query_one(CommandInput).value != "Go to Card":
+                return False
+            hits = palette.query_one(CommandList)
+            return hits.highlighted == 0 and "Go to Card" in str(hits.get_option_at_index(0).prompt)
+
+        await wait_for(pilot, card_is_first)
         await pilot.press("enter")
-        await pilot.pause(0.3)
-        assert app.current_mode == "card"
+        await wait_for(pilot, lambda: app.current_mode == "card")
 
 
 async def test_run_selected_message_sets_the_shared_selection(app: BnnerApp, tmp_path: Path) -> None:
@@ -105,8 +130,7 @@ async def test_run_selected_message_sets_the_shared_selection(app: BnnerApp, tmp
         await pilot.pause()
         run = tmp_path / "runs" / "r1"
         app.screen.post_message(RunSelected(run))
-        await pilot.pause()
-        assert app.selected_run == run
+        await wait_for(pilot, lambda: app.selected_run == run)
         assert app.runs_root == tmp_path / "runs"
 
 
@@ -116,8 +140,7 @@ async def test_a_screen_that_cannot_be_imported_becomes_a_pending_screen(app: Bn
         await pilot.pause()
         app.screen.set_focus(None)
         await pilot.press("3")
-        await pilot.pause()
-        assert isinstance(app.screen, PendingScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, PendingScreen))
 
 
 async def test_unexpected_errors_become_one_line_notifications(app: BnnerApp, tmp_path: Path, monkeypatch) -> None:
@@ -131,7 +154,7 @@ async def test_unexpected_errors_become_one_line_notifications(app: BnnerApp, tm
             raise KeyError("boom\nsecond line")
         except KeyError as err:
             report_error(app, err)
-        await pilot.pause()
+        await wait_for(pilot, lambda: len(app._notifications) >= 2)
         messages = [n.message for n in app._notifications]
         assert "x.conll, line 3: wrong column count" in messages
         assert any(m.startswith("Unexpected KeyError") and "\n" not in m for m in messages)
@@ -143,14 +166,14 @@ async def test_escape_leaves_a_text_box_so_screen_keys_work(app: BnnerApp) -> No
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("4")  # focus is nowhere yet: this switches to Tag
-        await pilot.pause()
-        assert app.current_mode == "tag"
+        await wait_for(pilot, lambda: app.current_mode == "tag" and app.screen.query("#text"))
         area = app.screen.query_one("#text")
         area.focus()
+        await wait_for(pilot, lambda: app.screen.focused is area)
         await pilot.press("5")
-        assert app.current_mode == "tag" and "5" in area.text  # typed, not a screen switch
+        await wait_for(pilot, lambda: "5" in area.text)
+        assert app.current_mode == "tag"  # typed, not a screen switch
         await pilot.press("escape")
-        assert app.screen.focused is None
+        await wait_for(pilot, lambda: app.screen.focused is None)
         await pilot.press("5")
-        await pilot.pause()
-        assert app.current_mode == "card"
+        await wait_for(pilot, lambda: app.current_mode == "card")

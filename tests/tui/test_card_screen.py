@@ -29,12 +29,26 @@ METRICS = {
 }
 
 
-async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 60.0) -> None:
+async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    """Poll `cond` while the app runs; workers, timers and debounces finish in their own time.
+
+    Never assert right after a fixed pause on something a worker, timer or message hop produces:
+    on a loaded 2-core CI machine one pause is not enough. The timeout only bounds a real hang.
+    """
     start = time.monotonic()
     while not cond():
         if time.monotonic() - start > timeout:
-            raise AssertionError("timed out waiting for the screen")
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or _source(cond)}")
         await pilot.pause(0.05)
+
+
+def _source(cond: Callable[[], bool]) -> str:
+    import inspect
+
+    try:
+        return " ".join(inspect.getsource(cond).split())
+    except (OSError, TypeError):
+        return repr(cond)
 
 
 def make_finished_run(root: Path, name: str, model_dir: Path) -> Path:
@@ -63,9 +77,19 @@ def card_screen(app: BnnerApp) -> CardScreen:
 
 
 async def open_card(pilot, app: BnnerApp) -> CardScreen:
+    """The card is loaded in a worker; wait until the editor, the preview and the widget list show it."""
     screen = card_screen(app)
     await wait_for(pilot, lambda: bool(screen.query_one("#editor").text))
-    await pilot.pause()
+
+    def settled() -> bool:
+        table = screen.query_one("#widgets")
+        if not screen.widgets or table.row_count != len(screen.widgets):
+            return False
+        # The table's row-highlight message fills the inputs; it must land before a test types there.
+        row = screen.widgets[max(table.cursor_row, 0)]
+        return screen.query_one("#widget-text").value == row["text"]
+
+    await wait_for(pilot, settled, what="the card's widget examples")
     return screen
 
 
@@ -98,8 +122,8 @@ async def test_edit_shows_problem_with_line_and_jump(run_dir: Path) -> None:
         editor.move_cursor((lic, len(lines[lic])), select=True)
         for ch in "not-a-licence":  # typing replaces the selected value
             await pilot.press("minus" if ch == "-" else ch)
-        await wait_for(pilot, lambda: bool(screen.problems))
-        assert editor.text.splitlines()[lic] == "license: not-a-licence"
+        await wait_for(pilot, lambda: editor.text.splitlines()[lic] == "license: not-a-licence")
+        await wait_for(pilot, lambda: bool(screen.problems))  # validation follows the edit after a debounce
         problem = screen.problems[0]
         assert problem.line == lic + 1 and "license" in problem.message
         options = screen.query_one("#problems")
@@ -108,8 +132,7 @@ async def test_edit_shows_problem_with_line_and_jump(run_dir: Path) -> None:
         options.focus()
         options.highlighted = 0
         await pilot.press("enter")
-        await pilot.pause()
-        assert editor.cursor_location[0] == lic
+        await wait_for(pilot, lambda: editor.cursor_location[0] == lic)
         assert screen.is_dirty()
 
 
@@ -119,14 +142,13 @@ async def test_save_writes_atomically_and_keeps_a_backup(run_dir: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_card(pilot, app)
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await wait_for(pilot, readme.is_file)
         first = readme.read_text(encoding="utf-8")
         assert first == screen.query_one("#editor").text
         assert not screen.is_dirty()
         screen.query_one("#editor").insert("\nA line the user wrote.\n", location=(len(first.splitlines()), 0))
         await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert "A line the user wrote." in readme.read_text(encoding="utf-8")
+        await wait_for(pilot, lambda: "A line the user wrote." in readme.read_text(encoding="utf-8"))
         assert (run_dir / "model" / "README.md.~1~").read_text(encoding="utf-8") == first
         assert any("README.md.~1~" in n.message for n in app._notifications)
     # Re-opening shows the saved card (the user's edit), not a regenerated one.
@@ -143,18 +165,17 @@ async def test_widget_examples_edit_as_a_list(run_dir: Path) -> None:
         before = list(screen.widgets)
         screen.query_one("#widget-title").value = "Dhaka"
         screen.query_one("#widget-text").value = "ঢাকা বাংলাদেশের রাজধানী।"
-        await pilot.click("#widget-add")
-        await pilot.pause()
-        text = screen.query_one("#editor").text
-        assert read_widgets(text) == [*before, {"text": "ঢাকা বাংলাদেশের রাজধানী।", "example_title": "Dhaka"}]
-        assert screen.query_one("#widgets").row_count == len(before) + 1
-        table = screen.query_one("#widgets")
-        table.move_cursor(row=0)
-        await pilot.pause()
-        await pilot.click("#widget-del")
-        await pilot.pause()
         added = {"text": "ঢাকা বাংলাদেশের রাজধানী।", "example_title": "Dhaka"}
-        assert read_widgets(screen.query_one("#editor").text) == [*before[1:], added]
+        editor = screen.query_one("#editor")
+        table = screen.query_one("#widgets")
+        await pilot.click("#widget-add")
+        # The click reaches the screen as a Button.Pressed message: wait for it, not for one pause.
+        await wait_for(pilot, lambda: read_widgets(editor.text) == [*before, added])
+        await wait_for(pilot, lambda: table.row_count == len(before) + 1)
+        table.move_cursor(row=0)
+        await pilot.click("#widget-del")
+        await wait_for(pilot, lambda: read_widgets(editor.text) == [*before[1:], added])
+        await wait_for(pilot, lambda: table.row_count == len(before))
         assert screen.problems == []
 
 
@@ -163,15 +184,15 @@ async def test_publish_dry_run_lists_files_then_offline_publish_fails_clearly(ru
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_card(pilot, app)
         await pilot.press("ctrl+g")
-        await pilot.pause()
+        await wait_for(pilot, lambda: isinstance(app.screen, PublishDialog))
         dialog = app.screen
         assert isinstance(dialog, PublishDialog)
         assert (run_dir / "model" / "README.md").exists()  # unsaved edits are saved (with backup) first
         assert dialog.query_one("#publish").disabled
         dialog.query_one("#repo-id").value = "someone/bn-ner-tiny"
         await pilot.click("#dry-run")
-        await wait_for(pilot, lambda: dialog.planned is not None)
-        await pilot.pause()
+        await wait_for(pilot, lambda: dialog.planned is not None and dialog.query_one("#plan").row_count > 0)
+        await wait_for(pilot, lambda: not dialog.query_one("#publish").disabled)
         table = dialog.query_one("#plan")
         files = [table.get_row_at(i)[0] for i in range(table.row_count)]
         assert files[0] == "README.md" and "model.safetensors" in files and "config.json" in files
@@ -184,16 +205,14 @@ async def test_publish_dry_run_lists_files_then_offline_publish_fails_clearly(ru
         assert dialog.outcome.startswith("Not published: ")
         assert "\n" not in dialog.outcome
         await pilot.press("escape")
-        await pilot.pause()
-        assert app.screen is screen
+        await wait_for(pilot, lambda: app.screen is screen)
 
 
 async def test_no_finished_run_says_what_to_do(tmp_path: Path) -> None:
     app = BnnerApp(runs_root=tmp_path / "runs", start="card")
     async with app.run_test(size=SIZE) as pilot:
         screen = card_screen(app)
-        await pilot.pause()
-        assert "No finished run yet" in str(screen.query_one("#card-status").render())
+        await wait_for(pilot, lambda: "No finished run yet" in str(screen.query_one("#card-status").render()))
         await pilot.press("ctrl+g")
         await pilot.pause()
-        assert app.screen is screen
+        assert app.screen is screen  # nothing to publish: no dialog (a negative check, so one pause)

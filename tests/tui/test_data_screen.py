@@ -50,12 +50,26 @@ def tokenizer_dir(tmp_path: Path) -> Path:
     return build_tokenizer_dir(tmp_path / "tok", _TRAIN_TEXT)
 
 
-async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 60.0) -> None:
+async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    """Poll `cond` while the app runs; workers, timers and debounces finish in their own time.
+
+    Never assert right after a fixed pause on something a worker, timer or message hop produces:
+    on a loaded 2-core CI machine one pause is not enough. The timeout only bounds a real hang.
+    """
     start = time.monotonic()
     while not cond():
         if time.monotonic() - start > timeout:
-            raise AssertionError("timed out waiting for the screen")
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or _source(cond)}")
         await pilot.pause(0.05)
+
+
+def _source(cond: Callable[[], bool]) -> str:
+    import inspect
+
+    try:
+        return " ".join(inspect.getsource(cond).split())
+    except (OSError, TypeError):
+        return repr(cond)
 
 
 async def type_text(pilot, text: str) -> None:
@@ -140,16 +154,16 @@ async def test_demo_source_loads_by_default(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
         await wait_for(pilot, lambda: screen.rows is not None)
-        await pilot.pause()
         rows = screen.rows
         assert rows is not None and len(rows) >= 200
         table = screen.query_one("#samples")
-        assert table.row_count == min(PAGE_SIZE, len(rows))
+        await wait_for(pilot, lambda: table.row_count == min(PAGE_SIZE, len(rows)))
+        grid = screen.query_one(AlignmentGrid)
+        await wait_for(pilot, lambda: bool(grid.columns))
         assert str(screen.query_one("#samples-status").render()).startswith(f"{len(rows):,} of {len(rows):,} shown")
         stats = str(screen.query_one("#stats").render())
         assert "PER" in stats and "LOC" in stats and "ORG" in stats
         # Without a tokenizer the grid still shows the words and their labels, and says what to do.
-        grid = screen.query_one(AlignmentGrid)
         assert [c.word for c in grid.columns] == rows.tokens[0]
         assert "tokenizer" in screen.query_one(AlignmentGrid).empty_text
 
@@ -176,10 +190,11 @@ async def test_strategy_switch_changes_continuation_labels(tmp_path: Path, token
         assert target is not None, "the tiny tokenizer should split some entity word"
         index, word = target
         screen.query_one("#samples").move_cursor(row=screen.filtered.index(index))
-        await pilot.pause()
 
         def column():
             return next(c for c in grid.columns if c.word_index == word)
+
+        await wait_for(pilot, lambda: screen.current == index and any(c.word_index == word for c in grid.columns))
 
         gold = column().gold
         assert gold is not None and gold.startswith("B-")
@@ -187,12 +202,9 @@ async def test_strategy_switch_changes_continuation_labels(tmp_path: Path, token
         assert column().pieces[0][1] == gold and all(lab is None for _, lab in column().pieces[1:])
         screen.query_one("#samples").focus()
         await pilot.press("s")
-        await pilot.pause()
-        assert screen.strategy == "all"
-        assert all(lab == gold for _, lab in column().pieces)
+        await wait_for(pilot, lambda: screen.strategy == "all" and all(lab == gold for _, lab in column().pieces))
         await pilot.press("s")
-        await pilot.pause()
-        assert screen.strategy == "all-b2i"
+        await wait_for(pilot, lambda: screen.strategy == "all-b2i" and column().pieces[0][1] == gold)
         assert column().pieces[0][1] == gold
         assert all(lab == "I-" + gold[2:] for _, lab in column().pieces[1:])
         assert "I-" + gold[2:] in names
@@ -206,14 +218,13 @@ async def test_typed_bengali_search_filters_rows(tmp_path: Path) -> None:
         total = len(screen.rows or [])
         screen.set_focus(None)
         await pilot.press("slash")
-        assert screen.focused is screen.query_one("#search")
+        await wait_for(pilot, lambda: screen.focused is screen.query_one("#search"))
         await type_text(pilot, "কলকাতা")
+        await wait_for(pilot, lambda: screen.query_one("#search").value == "কলকাতা")
         await pilot.press("enter")
-        await pilot.pause()
-        assert screen.query_one("#search").value == "কলকাতা"
+        await wait_for(pilot, lambda: 0 < len(screen.filtered) < total)
         rows = screen.rows
         assert rows is not None
-        assert 0 < len(screen.filtered) < total
         assert all("কলকাতা" in " ".join(rows.tokens[i]) for i in screen.filtered)
         expected = sum(1 for toks in rows.tokens if "কলকাতা" in " ".join(toks))
         assert len(screen.filtered) == expected
@@ -230,16 +241,15 @@ async def test_entity_type_unk_and_length_filters(tmp_path: Path, tokenizer_dir:
         assert rows is not None and screen.state is not None
         names = screen.state.label_names
         screen.query_one("#type-filter").value = "ORG"
-        await pilot.pause()
         org = [i for i in range(len(rows)) if any(names[t].endswith("-ORG") for t in rows.tags[i])]
-        assert screen.filtered == org
+        await wait_for(pilot, lambda: screen.filtered == org)
 
         screen.query_one("#type-filter").value = "__any__"
         screen.query_one("#has-unk").value = True
-        await pilot.pause()
         tok = load_tokenizer(str(tokenizer_dir))
         unk = [i for i in range(len(rows)) if align(tok, rows.tokens[i], rows.tags[i], names).unk_words]
-        assert screen.filtered == unk and 0 < len(unk) < len(rows)
+        assert 0 < len(unk) < len(rows)
+        await wait_for(pilot, lambda: screen.filtered == unk)
 
         screen.query_one("#has-unk").value = False
         screen.query_one("#too-long").value = True
@@ -247,13 +257,12 @@ async def test_entity_type_unk_and_length_filters(tmp_path: Path, tokenizer_dir:
         length_box.value = "24"
         length_box.focus()
         await pilot.press("enter")
-        await pilot.pause()
-        assert screen.max_length == 24
+        await wait_for(pilot, lambda: screen.max_length == 24)
         long = [i for i in range(len(rows)) if align(tok, rows.tokens[i], None, names, max_length=24).truncated]
-        assert screen.filtered == long and long
+        assert long
+        await wait_for(pilot, lambda: screen.filtered == long)
         # The selected sample shows the truncation warning.
-        warnings = str(screen.query_one("#sample-warnings").render())
-        assert "max length 24" in warnings
+        await wait_for(pilot, lambda: "max length 24" in str(screen.query_one("#sample-warnings").render()))
 
 
 async def test_code_point_toggle_shows_selected_word(tmp_path: Path) -> None:
@@ -265,16 +274,16 @@ async def test_code_point_toggle_shows_selected_word(tmp_path: Path) -> None:
         assert not panel.display
         screen.query_one("#samples").focus()
         await pilot.press("c")
-        await pilot.pause()
-        assert panel.display
+        await wait_for(pilot, lambda: panel.display)
         grid = screen.query_one(AlignmentGrid)
         grid.focus()
+        await wait_for(pilot, lambda: screen.focused is grid)
         await pilot.press("right")
-        await pilot.pause()
+        await wait_for(pilot, lambda: grid.selected == 1)
         word = grid.selected_column.word  # type: ignore[union-attr]
         assert word == screen.rows.tokens[screen.current][1]  # type: ignore[union-attr,index]
-        text = str(panel.render())
-        assert f"U+{ord(word[0]):04X}" in text and "BENGALI" in text
+        await wait_for(pilot, lambda: f"U+{ord(word[0]):04X}" in str(panel.render()))
+        assert "BENGALI" in str(panel.render())
 
 
 async def test_grid_click_selects_a_word(tmp_path: Path) -> None:
@@ -282,11 +291,10 @@ async def test_grid_click_selects_a_word(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
         await wait_for(pilot, lambda: screen.rows is not None)
-        await pilot.pause()
         grid = screen.query_one(AlignmentGrid)
+        await wait_for(pilot, lambda: len(grid.columns) > 1 and grid.size.width > 2 * COLUMN_WIDTH)
         await pilot.click(AlignmentGrid, offset=(COLUMN_WIDTH + 2, 0))
-        await pilot.pause()
-        assert grid.selected == 1
+        await wait_for(pilot, lambda: grid.selected == 1)
 
 
 async def test_bad_path_and_offline_hub_are_one_sentence_notifications(tmp_path: Path) -> None:
@@ -295,8 +303,7 @@ async def test_bad_path_and_offline_hub_are_one_sentence_notifications(tmp_path:
         screen = screen_of(app)
         await wait_for(pilot, lambda: screen.rows is not None)
         screen.query_one("#source-kind").value = "path"
-        await pilot.pause()
-        assert screen.focused is screen.query_one("#source-path")
+        await wait_for(pilot, lambda: screen.focused is screen.query_one("#source-path"))
         missing = tmp_path / "nope.conll"
         screen.query_one("#source-path").value = str(missing)
         await pilot.press("enter")
@@ -310,8 +317,9 @@ async def test_bad_path_and_offline_hub_are_one_sentence_notifications(tmp_path:
         await wait_for(pilot, lambda: any(str(broken) in m for m in messages(app)))
         start = time.monotonic()
         screen.query_one("#source-kind").value = "wikiann"
-        await wait_for(pilot, lambda: any("hub" in m.lower() or "offline" in m.lower() for m in messages(app)), 10)
-        assert time.monotonic() - start < 6
+        await wait_for(pilot, lambda: any("hub" in m.lower() or "offline" in m.lower() for m in messages(app)))
+        # Offline fails fast, not after network time-outs (with head-room for a loaded CI machine).
+        assert time.monotonic() - start < 15
         # The demo rows are still there: a failed load never empties the screen.
         assert screen.rows is not None and screen.query_one("#samples").row_count > 0
 
@@ -334,30 +342,29 @@ async def test_wikiann_ten_thousand_rows_scroll_lazily(tmp_path: Path, wikiann_d
         while table.row_count < len(rows) and presses < 100:
             await pilot.press("ctrl+end")  # cursor to the last loaded row: the next page loads
             presses += 1
-        await pilot.pause()
+        await wait_for(pilot, lambda: table.row_count == len(rows), what="every page of the 10,000 rows")
         elapsed = time.monotonic() - start
         assert table.row_count == 10000
         assert screen.loaded == 10000
         assert elapsed < 60, f"paging through 10,000 rows took {elapsed:.1f}s"
         # Scrolling with the mouse wheel / scrollbar (no cursor move) also pulls the next page.
         screen.query_one("#search").value = "ভ"
-        await pilot.pause(0.4)  # the search is debounced
+        await wait_for(pilot, lambda: 0 < len(screen.filtered) < len(rows))  # the search is debounced
+        await wait_for(pilot, lambda: table.row_count == PAGE_SIZE)
         before = table.row_count
         assert before == PAGE_SIZE < len(screen.filtered)
         table.scroll_end(animate=False)
-        await pilot.pause(0.2)
-        assert table.row_count > before
+        await wait_for(pilot, lambda: table.row_count > before)
         # Piece filters over all 10,000 with the real mBERT tokenizer, checked independently.
         await wait_for(pilot, lambda: screen._current_piece_info() is not None, 120)
         screen.query_one("#search").value = ""
-        await pilot.pause(0.4)
+        await wait_for(pilot, lambda: len(screen.filtered) == len(rows))
         screen.query_one("#has-unk").value = True
-        await pilot.pause(0.3)
         tok = load_tokenizer(str(mbert_dir))
         unk_id = tok.token_to_id("[UNK]")
         enc = tok.encode_batch([list(t) for t in rows.tokens], is_pretokenized=True)
         expected = [i for i, e in enumerate(enc) if unk_id in e.ids]
-        assert screen.filtered == expected
+        await wait_for(pilot, lambda: screen.filtered == expected, what="the [UNK] filter over 10,000 rows")
 
 
 async def test_offline_wordpiece_fallback_from_the_tokenizer_box(tmp_path: Path) -> None:
@@ -369,13 +376,14 @@ async def test_offline_wordpiece_fallback_from_the_tokenizer_box(tmp_path: Path)
         assert "wordpiece" in screen.query_one(AlignmentGrid).empty_text
         screen.set_focus(None)
         await pilot.press("k")
-        assert screen.focused is screen.query_one("#tokenizer")
+        await wait_for(pilot, lambda: screen.focused is screen.query_one("#tokenizer"))
         await type_text(pilot, "wordpiece")
+        await wait_for(pilot, lambda: screen.query_one("#tokenizer").value == "wordpiece")
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.tokenizer is not None, 120)
-        await pilot.pause()
         grid = screen.query_one(AlignmentGrid)
-        assert grid.columns[0].word == "[CLS]" and grid.columns[-1].word == "[SEP]"
+        await wait_for(pilot, lambda: bool(grid.columns) and grid.columns[0].word == "[CLS]")
+        assert grid.columns[-1].word == "[SEP]"
         words = [c.word for c in grid.columns if not c.special]
         assert words == screen.rows.tokens[screen.current]  # type: ignore[union-attr,index]
         # Trained on this very data: its words are in the vocabulary, none becomes [UNK].

@@ -66,15 +66,22 @@ def ascii_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+async def _until(pilot, cond, what: str, timeout: float = 30.0) -> None:
+    """Wait for what the screen must show before the snapshot; never a fixed pause (flaky under load)."""
+    start = time.monotonic()
+    while not cond():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        await pilot.pause(0.05)
+
+
 async def _data_ready(pilot) -> None:
     screen = pilot.app.screen
-    start = time.monotonic()
-    while screen.rows is None or screen._current_piece_info() is None:
-        if time.monotonic() - start > 60:
-            raise AssertionError("the Data screen did not load")
-        await pilot.pause(0.05)
-    screen.query_one("#samples").focus()
-    await pilot.pause()
+    await _until(pilot, lambda: screen.rows is not None and screen._current_piece_info() is not None, "the Data screen")
+    table = screen.query_one("#samples")
+    await _until(pilot, lambda: table.row_count > 0 and bool(screen.query_one("AlignmentGrid").columns), "the samples")
+    table.focus()
+    await _until(pilot, lambda: screen.focused is table, "focus on the samples")
 
 
 def test_data_screen_layout(snap_compare, ascii_workspace: Path) -> None:
@@ -85,8 +92,17 @@ def test_data_screen_layout(snap_compare, ascii_workspace: Path) -> None:
 def test_data_screen_strategy_all_with_code_points(snap_compare, ascii_workspace: Path) -> None:
     async def run_before(pilot) -> None:
         await _data_ready(pilot)
-        await pilot.press("s", "c", "g", "right")
-        await pilot.pause()
+        screen = pilot.app.screen
+        await pilot.press("s", "c", "g")
+        grid = screen.query_one("AlignmentGrid")
+        await _until(
+            pilot,
+            lambda: screen.strategy == "all" and screen.query_one("#codepoints").display and screen.focused is grid,
+            "strategy all, the code points and focus on the grid",
+        )
+        first = grid.selected
+        await pilot.press("right")
+        await _until(pilot, lambda: grid.selected == first + 1, "the next word")
 
     app = BnnerApp(runs_root=Path("runs"), data_source="ascii.conll", tokenizer="tok")
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -96,7 +112,7 @@ def test_help_screen_layout(snap_compare, ascii_workspace: Path) -> None:
     async def run_before(pilot) -> None:
         await _data_ready(pilot)
         await pilot.press("f1")
-        await pilot.pause()
+        await _until(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen", "the help screen")
 
     app = BnnerApp(runs_root=Path("runs"), data_source="ascii.conll", tokenizer="tok")
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -104,10 +120,12 @@ def test_help_screen_layout(snap_compare, ascii_workspace: Path) -> None:
 
 def test_tag_screen_layout_without_a_model(snap_compare, ascii_workspace: Path) -> None:
     async def run_before(pilot) -> None:
-        await pilot.pause()
-        pilot.app.screen.query_one("#text").load_text("Rahim Uddin works at Dhaka University in Bangladesh.")
-        pilot.app.screen.query_one("#entities").focus()
-        await pilot.pause()
+        screen = pilot.app.screen
+        await _until(pilot, lambda: bool(screen.query("#entities")), "the Tag screen")
+        screen.query_one("#text").load_text("Rahim Uddin works at Dhaka University in Bangladesh.")
+        table = screen.query_one("#entities")
+        table.focus()
+        await _until(pilot, lambda: screen.focused is table, "focus on the entity table")
 
     app = BnnerApp(runs_root=Path("runs"), data_source="ascii.conll", start="tag")
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -117,7 +135,7 @@ def test_light_theme_data_screen(snap_compare, ascii_workspace: Path) -> None:
     async def run_before(pilot) -> None:
         await _data_ready(pilot)
         await pilot.press("ctrl+t")
-        await pilot.pause()
+        await _until(pilot, lambda: pilot.app.theme == "textual-light", "the light theme")
 
     app = BnnerApp(runs_root=Path("runs"), data_source="ascii.conll", tokenizer="tok")
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

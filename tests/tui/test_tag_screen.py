@@ -14,15 +14,30 @@ from bnner_tui.tui.app import BnnerApp
 from bnner_tui.tui.screens.tag import ExportDialog, TagScreen, highlight
 
 SIZE = (120, 40)
+LOAD_S = 120.0  # the first model load imports torch and transformers in a worker: slow on a loaded CI box
 TEXT = "রবীন্দ্রনাথ ঠাকুর কলকাতায় জন্মগ্রহণ করেন।"
 
 
-async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 60.0) -> None:
+async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    """Poll `cond` while the app runs; workers, timers and debounces finish in their own time.
+
+    Never assert right after a fixed pause on something a worker, timer or message hop produces:
+    on a loaded 2-core CI machine one pause is not enough. The timeout only bounds a real hang.
+    """
     start = time.monotonic()
     while not cond():
         if time.monotonic() - start > timeout:
-            raise AssertionError("timed out waiting for the screen")
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or _source(cond)}")
         await pilot.pause(0.05)
+
+
+def _source(cond: Callable[[], bool]) -> str:
+    import inspect
+
+    try:
+        return " ".join(inspect.getsource(cond).split())
+    except (OSError, TypeError):
+        return repr(cond)
 
 
 async def type_text(pilot, text: str) -> None:
@@ -65,6 +80,10 @@ def tag_screen(app: BnnerApp) -> TagScreen:
     return app.screen
 
 
+def written_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+
+
 def messages(app: BnnerApp) -> list[str]:
     return [n.message for n in app._notifications]
 
@@ -84,7 +103,7 @@ async def test_newest_run_model_loads_and_typed_bengali_is_tagged(runs_root: Pat
     app = BnnerApp(runs_root=runs_root, start="tag")
     async with app.run_test(size=SIZE) as pilot:
         screen = tag_screen(app)
-        await wait_for(pilot, lambda: screen.tagger is not None)
+        await wait_for(pilot, lambda: screen.tagger is not None, LOAD_S)
         assert screen.model_spec == str(runs_root / "tiny")
         assert "model: run" in str(screen.query_one("#model-status").render())
         legend = str(screen.query_one("#legend").render())
@@ -93,10 +112,11 @@ async def test_newest_run_model_loads_and_typed_bengali_is_tagged(runs_root: Pat
         area.focus()
         area.clear()
         await type_text(pilot, TEXT)
-        assert area.text == TEXT
+        await wait_for(pilot, lambda: area.text == TEXT)
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: screen.result is not None and screen.result.text == TEXT)
         result = screen.result
+        await wait_for(pilot, lambda: screen.query_one("#entities").row_count == len(result.entities))
         table = screen.query_one("#entities")
         assert table.row_count == len(result.entities)
         for i, e in enumerate(result.entities):
@@ -111,7 +131,7 @@ async def test_loading_status_then_bad_model_is_a_notification(runs_root: Path, 
     app = BnnerApp(runs_root=runs_root, start="tag")
     async with app.run_test(size=SIZE) as pilot:
         screen = tag_screen(app)
-        await wait_for(pilot, lambda: screen.tagger is not None)
+        await wait_for(pilot, lambda: screen.tagger is not None, LOAD_S)
         missing = tmp_path / "no-model"
         screen.load_model(str(missing))
         assert str(screen.query_one("#model-status").render()).startswith("loading model…")
@@ -121,14 +141,36 @@ async def test_loading_status_then_bad_model_is_a_notification(runs_root: Path, 
         await wait_for(pilot, lambda: screen._loading is None)
         # The model that worked is still there and still tags.
         assert screen.tagger is not None
-        assert "failed to load" in str(screen.query_one("#model-status").render())
+        status = screen.query_one("#model-status")
+        assert "failed to load" in str(status.render())
+        # A tagging result that lands after the failure adds to the status line; it never hides it.
+        screen.result = None
+        screen.action_tag()
+        await wait_for(pilot, lambda: screen.result is not None)
+        assert "failed to load" in str(status.render()) and "entit" in str(status.render())
+        # Asking for a model again is something new: the old failure is no longer the news.
+        screen.load_model(screen.model_spec)
+        await wait_for(pilot, lambda: "failed to load" not in str(status.render()))
+
+
+async def test_a_late_tag_result_never_replaces_a_newer_one(runs_root: Path) -> None:
+    app = BnnerApp(runs_root=runs_root, start="tag")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = tag_screen(app)
+        await wait_for(pilot, lambda: screen.result is not None, LOAD_S)
+        shown = screen.result
+        stale = screen.tagger.tag(TEXT)
+        screen._tagged(screen._tag_seq - 1, screen.tagger, stale)  # an older request's answer, arriving late
+        assert screen.result is shown
+        screen._tagged(screen._tag_seq, object(), stale)  # the newest request, but from a replaced model
+        assert screen.result is shown
 
 
 async def test_copy_and_export_with_backup(runs_root: Path, tmp_path: Path) -> None:
     app = BnnerApp(runs_root=runs_root, start="tag")
     async with app.run_test(size=SIZE) as pilot:
         screen = tag_screen(app)
-        await wait_for(pilot, lambda: screen.result is not None)
+        await wait_for(pilot, lambda: screen.result is not None, LOAD_S)
         screen.query_one("#entities").focus()
         await pilot.press("ctrl+b")
         copied = json.loads(app.clipboard)
@@ -138,14 +180,13 @@ async def test_copy_and_export_with_backup(runs_root: Path, tmp_path: Path) -> N
         out = tmp_path / "tagged.jsonl"
         for round_ in range(2):
             await pilot.press("ctrl+g")
-            await pilot.pause()
-            assert isinstance(app.screen, ExportDialog)
+            await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog))
             app.screen.query_one("#export-path").value = str(out)
             await pilot.press("enter")
-            await pilot.pause()
-            assert isinstance(app.screen, TagScreen)
+            await wait_for(pilot, lambda: isinstance(app.screen, TagScreen))
+            await wait_for(pilot, lambda n=round_ + 1: len(written_lines(out)) == n)
             if round_ == 0:
-                lines = out.read_text(encoding="utf-8").splitlines()
+                lines = written_lines(out)
                 assert [json.loads(line)["text"] for line in lines] == [screen.result.text]
                 area = screen.query_one("#text")
                 area.load_text(TEXT)
@@ -162,9 +203,9 @@ async def test_selected_run_is_followed(runs_root: Path, tiny_model_dir: Path) -
     app = BnnerApp(runs_root=runs_root, start="tag")
     async with app.run_test(size=SIZE) as pilot:
         screen = tag_screen(app)
-        await wait_for(pilot, lambda: screen.tagger is not None)
+        await wait_for(pilot, lambda: screen.tagger is not None, LOAD_S)
         app.selected_run = runs_root / "tiny"
-        await wait_for(pilot, lambda: screen.model_spec == str(runs_root / "tiny"))
+        await wait_for(pilot, lambda: screen.model_spec == str(runs_root / "tiny"), LOAD_S)
         app.selected_run = second
-        await wait_for(pilot, lambda: screen.model_spec == str(second))
+        await wait_for(pilot, lambda: screen.model_spec == str(second), LOAD_S)
         assert set(screen.taggers) == {str(runs_root / "tiny"), str(second)}

@@ -444,14 +444,25 @@ class CardScreen(Screen[None]):
             table.add_row(w.get("example_title", ""), Text(w["text"], no_wrap=True, overflow="ellipsis"))
         if self.widgets:
             table.move_cursor(row=min(cursor, len(self.widgets) - 1))
+            # Refills follow every (debounced) preview refresh; they never overwrite what the user is
+            # typing in the inputs. Empty inputs start from the highlighted example.
+            title = self.query_one("#widget-title", Input)
+            text = self.query_one("#widget-text", Input)
+            if not title.value and not text.value:
+                self._fill_inputs(table.cursor_row)
+
+    def _fill_inputs(self, i: int) -> None:
+        if 0 <= i < len(self.widgets):
+            self.query_one("#widget-title", Input).value = self.widgets[i].get("example_title", "")
+            self.query_one("#widget-text", Input).value = self.widgets[i]["text"]
 
     @on(DataTable.RowSelected, "#widgets")
     @on(DataTable.RowHighlighted, "#widgets")
     def _widget_row(self, event: DataTable.RowHighlighted | DataTable.RowSelected) -> None:
-        i = event.cursor_row
-        if 0 <= i < len(self.widgets):
-            self.query_one("#widget-title", Input).value = self.widgets[i].get("example_title", "")
-            self.query_one("#widget-text", Input).value = self.widgets[i]["text"]
+        # A highlight the user made (moving through the focused list) fills the inputs; one that a
+        # refill of the list posted, arriving late, must not replace what was typed there meanwhile.
+        if isinstance(event, DataTable.RowSelected) or event.data_table.has_focus:
+            self._fill_inputs(event.cursor_row)
 
     def _widget_from_inputs(self) -> dict[str, str] | None:
         text = self.query_one("#widget-text", Input).value.strip()

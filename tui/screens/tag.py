@@ -140,6 +140,11 @@ class TagScreen(Screen[None]):
         self._tag_timer: Timer | None = None
         self._loading: str | None = None
         self._model_values: set[str] = set()
+        # What the status line shows is composed from these, so a late worker result can only add
+        # to it: a tagging result that lands after a failed load must not hide the failure.
+        self._load_failed: str | None = None
+        self._result_note: str = ""
+        self._tag_seq = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -235,18 +240,24 @@ class TagScreen(Screen[None]):
         self.query_one("#model-path", Input).focus()
 
     def load_model(self, spec: str) -> None:
-        """Use the cached tagger for `spec`, or load it once in a worker."""
+        """Use the cached tagger for `spec`, or load it once in a worker.
+
+        The newest request wins: a load that finishes after the user asked for another model is
+        cached but not switched to, and its failure is not shown as the current model's.
+        """
         if spec in self.taggers:
+            self._loading = None
             self._model_ready(spec, self.taggers[spec])
             return
         if self._loading == spec:
             return
         self._loading = spec
+        self._load_failed = None
         select = self.query_one("#model-pick", Select)
         if spec in self._model_values:
             with self.prevent(Select.Changed):
                 select.value = spec
-        self._set_status(f"loading model… ({spec})")
+        self._update_status()
         self._load_worker(spec)
 
     @work(thread=True, exclusive=True, group="model", exit_on_error=False)
@@ -259,29 +270,49 @@ class TagScreen(Screen[None]):
             report_error(self.app, err, title="Model")
             self.app.call_from_thread(self._model_failed, spec)
             return
-        self.app.call_from_thread(self._model_ready, spec, tagger)
+        self.app.call_from_thread(self._model_loaded, spec, tagger)
 
     def _model_failed(self, spec: str) -> None:
+        if self._loading != spec:
+            return  # the user has asked for another model since; the notification said what failed
+        self._loading = None
+        self._load_failed = spec
+        self._update_status()
+
+    def _model_loaded(self, spec: str, tagger: Any) -> None:
+        self.taggers[spec] = tagger
         if self._loading == spec:
             self._loading = None
-        self._set_status("no model loaded: " + ("the last one failed to load" if self.tagger is None else ""))
-        if self.tagger is not None:
-            self._set_status(f"model: {self.tagger.source} (the model you asked for failed to load)")
+            self._model_ready(spec, tagger)
 
     def _model_ready(self, spec: str, tagger: Any) -> None:
         self.taggers[spec] = tagger
         self.tagger = tagger
         self.model_spec = spec
-        if self._loading == spec:
-            self._loading = None
+        self._load_failed = None
         labels = list(tagger.labels)
-        self._set_status(f"model: {tagger.source} · {len(labels)} labels · {tagger.device}")
+        self._result_note = f"{len(labels)} labels · {tagger.device}"
+        self._update_status()
         self.query_one("#legend", Static).update(legend(entity_types_of(labels)))
         for warning in getattr(tagger, "warnings", []):
             self.notify(warning, severity="warning", markup=False)
         self.action_tag()
 
-    def _set_status(self, text: str) -> None:
+    def _update_status(self) -> None:
+        """One line from the screen's state: a load in progress, a failed load, the model, the result."""
+        if self._loading is not None:
+            text = f"loading model… ({self._loading})"
+        elif self.tagger is None:
+            if self._load_failed is not None:
+                text = "no model loaded: the last one failed to load"
+            else:
+                text = "no model loaded: pick a run, or type a model folder or hub id"
+        else:
+            text = f"model: {self.tagger.source}"
+            if self._load_failed is not None:
+                text += " (the model you asked for failed to load)"
+            if self._result_note:
+                text += f" · {self._result_note}"
         self.query_one("#model-status", Static).update(Text(text))
 
     # -- tagging ----------------------------------------------------------------------------
@@ -302,19 +333,25 @@ class TagScreen(Screen[None]):
             else:
                 self.notify("Load a model first (ctrl+l): a run, a model folder or a hub id.", severity="warning")
             return
+        self._tag_seq += 1
         if not text.strip():
             self._show(None)
             return
-        self._tag_worker(self.tagger, text)
+        self._tag_worker(self.tagger, text, self._tag_seq)
 
     @work(thread=True, exclusive=True, group="tag", exit_on_error=False)
-    def _tag_worker(self, tagger: Any, text: str) -> None:
+    def _tag_worker(self, tagger: Any, text: str, seq: int) -> None:
         try:
             result = tagger.tag(text)
         except Exception as err:
             report_error(self.app, err, title="Tagging")
             return
-        self.app.call_from_thread(self._show, result)
+        self.app.call_from_thread(self._tagged, seq, tagger, result)
+
+    def _tagged(self, seq: int, tagger: Any, result: Any) -> None:
+        """Show a worker's result only if it answers the newest request, made with the current model."""
+        if seq == self._tag_seq and tagger is self.tagger:
+            self._show(result)
 
     def _show(self, result: Any) -> None:
         self.result = result
@@ -329,9 +366,10 @@ class TagScreen(Screen[None]):
         for e in result.entities:
             table.add_row(Text(e.text, no_wrap=True, overflow="ellipsis"), e.label, f"{e.score:.3f}", e.start, e.end)
         if not result.entities:
-            self._set_status(f"model: {self.tagger.source} · no entities found in this text")
+            self._result_note = "no entities found in this text"
         else:
-            self._set_status(f"model: {self.tagger.source} · {len(result.entities)} entities")
+            self._result_note = f"{len(result.entities)} entities"
+        self._update_status()
 
     # -- copy / export ----------------------------------------------------------------------
     @on(Button.Pressed, "#copy")
