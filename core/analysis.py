@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bnner_tui.core.errors import BnnerError, ModelNotFoundError
+from bnner_tui.core.files import atomic_write_text
 
 CACHE_VERSION = 1
 
@@ -114,11 +114,7 @@ def _write_cache(run_dir: Path, split: str, stamp: str, preds: list[SentencePred
     path = _cache_path(run_dir, split)
     payload = {"version": CACHE_VERSION, "model_stamp": stamp, "sentences": [asdict(p) for p in preds]}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, ensure_ascii=False)
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps(payload, ensure_ascii=False))
     except OSError:
         return
 

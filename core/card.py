@@ -18,9 +18,7 @@ import io
 import json
 import os
 import re
-import shutil
 import struct
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
+from bnner_tui.core import files
 from bnner_tui.core.errors import BnnerError
 
 DEFAULT_LICENSE = "apache-2.0"
@@ -709,33 +708,8 @@ def _generated_block(body: str) -> str:
 
 
 def atomic_write_text(path: Path, text: str) -> Path | None:
-    """Write `text` to `path` atomically; keep the old file as a numbered backup. Returns the backup path.
-
-    The backup is `NAME.~N~` (the next free N), so re-rendering many times never overwrites an
-    earlier backup; an unchanged file is left alone and gets no backup.
-    """
-    path = Path(path)
-    backup: Path | None = None
-    if path.exists():
-        if path.read_text(encoding="utf-8", errors="replace") == text:
-            return None
-        n = 1
-        while (path.parent / f"{path.name}.~{n}~").exists():
-            n += 1
-        backup = path.parent / f"{path.name}.~{n}~"
-        shutil.copy2(path, backup)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return backup
+    """A card is a user's file: written atomically, an earlier different version kept as `NAME.~N~`."""
+    return files.atomic_write_text(Path(path), text, backup=True)
 
 
 @dataclass

@@ -15,9 +15,7 @@ import copy
 import dataclasses
 import difflib
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -279,7 +277,10 @@ class TrainConfig:
 
     def to_toml(self, path: str | Path) -> Path:
         """Writes atomically (temp file + rename), so a reader never sees half a config."""
-        return atomic_write_text(Path(path), self.to_toml_str())
+        from bnner_tui.core.files import atomic_write_text
+
+        atomic_write_text(Path(path), self.to_toml_str())
+        return Path(path)
 
     # ---- derived ------------------------------------------------------------------------------
 
@@ -535,20 +536,3 @@ def _read_toml(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Temp file in the same folder + fsync + os.replace: the file is either old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path

@@ -32,6 +32,7 @@ from bnner_tui.core.card import (
     validate_card,
 )
 from bnner_tui.core.errors import BnnerError, HubUnavailableError
+from bnner_tui.core.files import publishable_tree
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 PROBE_TIMEOUT_S = 5.0
@@ -401,6 +402,7 @@ def export(
     try:
         _stage(PublishPlan(p.run, p.repo_id, p.files[:-1], p.card), tmp, link=False)
         (tmp / ".gitattributes").write_text(attrs, encoding="utf-8")
+        publishable_tree(tmp)  # mkdtemp's 0700 and the Trainer's 0600 weights would follow the folder into git
         if out.exists():
             out.rmdir()
         os.replace(tmp, out)

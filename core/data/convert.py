@@ -2,7 +2,7 @@
 
 Every file is written to a temporary file in the target folder and moved into place with
 ``os.replace``, so a crash never leaves half a file. An existing file is never overwritten
-unless ``force`` is set, and then the old one is kept as ``<name>.bak``.
+unless ``force`` is set, and then the old one is kept as ``<name>.~N~`` (core.files).
 
 Output shapes (each reads back with `load_source` to the same dataset):
 
@@ -18,34 +18,30 @@ Output shapes (each reads back with `load_source` to the same dataset):
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from bnner_tui.core.data.conll import format_conll
 from bnner_tui.core.data.source import LoadedSource
 from bnner_tui.core.errors import BnnerError
+from bnner_tui.core.files import atomic_write_via, keep_backup
 
 FORMATS = {"conll": ".conll", "jsonl": ".jsonl", "parquet": ".parquet"}
 _SUFFIX_FORMAT = {".conll": "conll", ".tsv": "conll", ".txt": "conll", ".jsonl": "jsonl", ".parquet": "parquet"}
 
 
+def _exists_message(target: Path) -> str:
+    return f"{target} already exists; use --force to replace it (the old file is then kept as {target.name}.~N~)"
+
+
 def _atomic_write(target: Path, write: Callable[[Path], None], *, force: bool) -> None:
     if target.exists():
         if not force:
-            raise BnnerError(f"{target} already exists; use --force to replace it (the old file is kept as .bak)")
-        shutil.copy2(target, target.with_name(target.name + ".bak"))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            raise BnnerError(
+                f"{target} already exists; use --force to replace it (the old file is kept as {target.name}.~N~)"
+            )
+        keep_backup(target)
+    atomic_write_via(target, write)
 
 
 def _writer(source: LoadedSource, split: str, fmt: str) -> Callable[[Path], None]:
@@ -117,7 +113,9 @@ def convert(
     if not force:
         for _, target in targets:
             if target.exists():
-                raise BnnerError(f"{target} already exists; use --force to replace it (the old file is kept as .bak)")
+                raise BnnerError(
+                    f"{target} already exists; use --force to replace it (the old file is kept as NAME.~N~)"
+                )
     for s, target in targets:
         _atomic_write(target, _writer(source, s, fmt), force=force)
         written.append(target)

@@ -24,10 +24,11 @@ def evaluate_run(
 
     from bnner_tui.core.config import TrainConfig
     from bnner_tui.core.data import load_source
+    from bnner_tui.core.files import atomic_write_json
     from bnner_tui.core.labels import IGNORE_INDEX
     from bnner_tui.core.metrics import split_metrics
     from bnner_tui.core.runs import RunDir
-    from bnner_tui.core.train.pipeline import metrics_document, tokenize_splits, write_json_atomic
+    from bnner_tui.core.train.pipeline import metrics_document, tokenize_splits
 
     rd = RunDir(run_dir)
     model_dir = rd.model_dir
@@ -102,5 +103,5 @@ def evaluate_run(
             existing = None
     best = (existing or {}).get("best", {})
     doc = metrics_document(split, entry, best_step=best.get("step"), best_f1=best.get("f1"), existing=existing)
-    write_json_atomic(rd.metrics_path, doc)
+    atomic_write_json(rd.metrics_path, doc)
     return entry

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bnner_tui.core.errors import BnnerError, ConfigError
+from bnner_tui.core.files import atomic_write_json
 from bnner_tui.core.labels import IGNORE_INDEX
 from bnner_tui.core.train.models import ModelChoice
 
@@ -449,12 +450,6 @@ def make_callbacks(
 # ---- metrics.json --------------------------------------------------------------------------------
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def metrics_document(
     split: str, entry: dict[str, Any], *, best_step: int | None, best_f1: float | None, existing: dict[str, Any] | None
 ) -> dict[str, Any]:
@@ -693,7 +688,7 @@ def train_run(
                 offline = find_offline_run(setup.wandb_dir)
                 doc["wandb_dir"] = str(offline or setup.wandb_dir)
             doc["duration_s"] = round(time.time() - t_start, 2)
-            write_json_atomic(metrics_path, doc)
+            atomic_write_json(metrics_path, doc)
             result.metrics_path = str(metrics_path)
             result.metrics = doc
         result.best_step, result.best_f1 = best_step, best_f1

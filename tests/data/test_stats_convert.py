@@ -95,9 +95,9 @@ def test_single_file_needs_a_split_and_never_overwrites_silently(tmp_path):
         convert(src, out, split="validation")
     assert out.read_bytes() == first
     convert(src, out, split="validation", force=True)
-    assert (tmp_path / "demo-train.jsonl.bak").read_bytes() == first
+    assert (tmp_path / "demo-train.jsonl.~1~").read_bytes() == first
     assert len(load_source(str(out)).dataset["train"]) == len(src.dataset["validation"])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo-train.jsonl", "demo-train.jsonl.bak"]  # no temp left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo-train.jsonl", "demo-train.jsonl.~1~"]  # no temp left
 
 
 def test_folder_refuses_before_writing_anything(tmp_path):

@@ -196,7 +196,7 @@ def convert_cmd(
         None, "--format", "-f", help="conll, jsonl or parquet (default: from OUT, else conll)."
     ),
     split: str | None = typer.Option(None, "--split", "-s", help="Write only this split."),
-    force: bool = typer.Option(False, "--force", help="Replace existing files, keeping each old one as .bak."),
+    force: bool = typer.Option(False, "--force", help="Replace existing files, keeping each old one as NAME.~N~."),
     scheme: str = typer.Option("auto", "--scheme", help=SCHEME_HELP),
 ) -> None:
     """Write SOURCE as IOB2 jsonl, CoNLL or parquet (atomic; never overwrites without --force)."""
