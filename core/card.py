@@ -707,11 +707,6 @@ def _generated_block(body: str) -> str:
     return body[m_begin.start() : m_end.end()] + "\n"
 
 
-def atomic_write_text(path: Path, text: str) -> Path | None:
-    """A card is a user's file: written atomically, an earlier different version kept as `NAME.~N~`."""
-    return files.atomic_write_text(Path(path), text, backup=True)
-
-
 @dataclass
 class RenderResult:
     path: Path
@@ -751,7 +746,7 @@ def render_card(
     path = Path(out) if out is not None else info.model_dir / "README.md"
     existing = path.read_text(encoding="utf-8") if path.exists() else None
     text = card_text(info, repo_id=repo_id, license=license, widgets=widgets, existing=existing)
-    backup = atomic_write_text(path, text)
+    backup = files.atomic_write_text(path, text, backup=True)
     return RenderResult(path=path, backup=backup, text=text, problems=validate_card(text, run=info))
 
 

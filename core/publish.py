@@ -26,13 +26,12 @@ from bnner_tui.core.card import (
     REPO_ID_RE,
     CardError,
     Problem,
-    atomic_write_text,
     card_text,
     load_run,
     validate_card,
 )
 from bnner_tui.core.errors import BnnerError, HubUnavailableError
-from bnner_tui.core.files import publishable_tree
+from bnner_tui.core.files import atomic_write_text, publishable_tree
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 PROBE_TIMEOUT_S = 5.0
@@ -345,7 +344,7 @@ def publish(
         raise _explain(err, repo_id, "create", ep) from None
 
     # Written locally only now: the card that goes up is the card the run folder keeps.
-    backup = atomic_write_text(p.run / "model" / "README.md", p.card)
+    backup = atomic_write_text(p.run / "model" / "README.md", p.card, backup=True)
     with tempfile.TemporaryDirectory(prefix="bnner-publish-") as tmp:
         stage = Path(tmp) / "repo"
         stage.mkdir()

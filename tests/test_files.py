@@ -38,6 +38,7 @@ def test_backups_are_numbered_and_never_replaced(tmp_path: Path) -> None:
     assert atomic_write_text(target, "three\n", backup=True) == tmp_path / "README.md.~2~"
     assert (tmp_path / "README.md.~1~").read_text(encoding="utf-8") == "one\n"
     assert (tmp_path / "README.md.~2~").read_text(encoding="utf-8") == "two\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "README.md.~1~", "README.md.~2~"]  # no temp
     assert keep_backup(tmp_path / "absent") is None
 
 

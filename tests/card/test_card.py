@@ -12,7 +12,6 @@ from huggingface_hub import ModelCard
 
 from bnner_tui.core.card import (
     CardError,
-    atomic_write_text,
     card_text,
     load_run,
     render_card,
@@ -172,13 +171,6 @@ def test_render_rejects_an_invalid_repo_id(run_dir: Path) -> None:
     with pytest.raises(CardError, match="not a valid repo id"):
         render_card(run_dir, repo_id="no slash")
     assert not (run_dir / "model" / "README.md").exists()
-
-
-def test_atomic_write_leaves_no_temp_files(tmp_path: Path) -> None:
-    target = tmp_path / "README.md"
-    assert atomic_write_text(target, "one\n") is None
-    assert atomic_write_text(target, "two\n") == tmp_path / "README.md.~1~"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "README.md.~1~"]
 
 
 def test_nested_config_tables_are_flattened(tmp_path: Path, tiny_model_dir: Path) -> None:

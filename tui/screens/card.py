@@ -512,12 +512,12 @@ class CardScreen(Screen[None]):
         if self.run_dir is None:
             self.notify("No run selected: there is no card to save.", severity="warning")
             return False
-        from bnner_tui.core.card import atomic_write_text
+        from bnner_tui.core.files import atomic_write_text
 
         text = self.query_one("#editor", TextArea).text
         path = self.run_dir / "model" / "README.md"
         try:
-            backup = atomic_write_text(path, text)
+            backup = atomic_write_text(path, text, backup=True)
         except Exception as err:
             report_error(self.app, err, title="Save")
             return False

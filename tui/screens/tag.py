@@ -402,13 +402,13 @@ class TagScreen(Screen[None]):
 
 def export_results(path: Path, results: list[Any]) -> tuple[int, Path | None]:
     """One JSON object per tagged text; atomic, and an existing file is kept as a numbered backup."""
-    from bnner_tui.core.card import atomic_write_text
     from bnner_tui.core.errors import BnnerError
+    from bnner_tui.core.files import atomic_write_text
 
     if path.is_dir():
         raise BnnerError(f"{path} is a folder: give a file name such as {path / 'tagged.jsonl'}.")
     if not path.parent.exists():
         raise BnnerError(f"{path.parent} does not exist: create the folder first or pick another path.")
     lines = [json.dumps(r.to_dict(), ensure_ascii=False) for r in results]
-    backup = atomic_write_text(path, "\n".join(lines) + "\n")
+    backup = atomic_write_text(path, "\n".join(lines) + "\n", backup=True)
     return len(lines), backup
