@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pilot_helpers import wait_for
 from textual.app import SystemCommand
 
 from bnner_tui.tui.app import SCREENS, BnnerApp, PendingScreen
@@ -15,28 +14,6 @@ from bnner_tui.tui.screens import describe_error, report_error
 from bnner_tui.tui.screens.help import HelpScreen
 
 SIZE = (120, 40)
-
-
-async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
-    """Poll `cond` while the app runs: mode switches, screens and messages land in their own time.
-
-    Never assert right after a fixed pause on what a message, worker or timer produces: on a loaded
-    2-core CI machine one pause is not enough. The timeout only bounds a real hang.
-    """
-    start = time.monotonic()
-    while not cond():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or _source(cond)}")
-        await pilot.pause(0.05)
-
-
-def _source(cond: Callable[[], bool]) -> str:
-    import inspect
-
-    try:
-        return " ".join(inspect.getsource(cond).split())
-    except (OSError, TypeError):
-        return repr(cond)
 
 
 @pytest.fixture

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pilot_helpers import wait_for
 
 from bnner_tui.tui.app import BnnerApp
 from bnner_tui.tui.screens.card import CardScreen, PublishDialog, read_widgets
@@ -27,28 +26,6 @@ METRICS = {
     },
     "best": {"step": 10, "f1": 0.4444},
 }
-
-
-async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
-    """Poll `cond` while the app runs; workers, timers and debounces finish in their own time.
-
-    Never assert right after a fixed pause on something a worker, timer or message hop produces:
-    on a loaded 2-core CI machine one pause is not enough. The timeout only bounds a real hang.
-    """
-    start = time.monotonic()
-    while not cond():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or _source(cond)}")
-        await pilot.pause(0.05)
-
-
-def _source(cond: Callable[[], bool]) -> str:
-    import inspect
-
-    try:
-        return " ".join(inspect.getsource(cond).split())
-    except (OSError, TypeError):
-        return repr(cond)
 
 
 def make_finished_run(root: Path, name: str, model_dir: Path) -> Path:

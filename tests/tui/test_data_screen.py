@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pilot_helpers import type_text, wait_for
 
 from bnner_tui.tui.app import BnnerApp
 from bnner_tui.tui.screens.data import PAGE_SIZE, DataScreen, code_points, histogram
@@ -48,45 +48,6 @@ def build_tokenizer_dir(out: Path, texts: list[str], vocab_size: int = 120) -> P
 @pytest.fixture
 def tokenizer_dir(tmp_path: Path) -> Path:
     return build_tokenizer_dir(tmp_path / "tok", _TRAIN_TEXT)
-
-
-async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
-    """Poll `cond` while the app runs; workers, timers and debounces finish in their own time.
-
-    Never assert right after a fixed pause on something a worker, timer or message hop produces:
-    on a loaded 2-core CI machine one pause is not enough. The timeout only bounds a real hang.
-    """
-    start = time.monotonic()
-    while not cond():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or _source(cond)}")
-        await pilot.pause(0.05)
-
-
-def _source(cond: Callable[[], bool]) -> str:
-    import inspect
-
-    try:
-        return " ".join(inspect.getsource(cond).split())
-    except (OSError, TypeError):
-        return repr(cond)
-
-
-async def type_text(pilot, text: str) -> None:
-    """Type like a terminal does: one Key per character, with the character attached.
-
-    (`Pilot.press` cannot type Bengali vowel signs: it round-trips each character through a key
-    name and loses combining marks, which a real terminal driver never does.)
-    """
-    from textual import events
-    from textual.keys import _character_to_key
-
-    driver = pilot.app._driver
-    for ch in text:
-        event = events.Key(_character_to_key(ch), ch)
-        event.set_sender(pilot.app)
-        driver.send_message(event)
-        await pilot.pause()
 
 
 def screen_of(app: BnnerApp) -> DataScreen:

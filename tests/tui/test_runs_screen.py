@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pilot_helpers import wait_for
 from textual.app import App
 from textual.widgets import DataTable, Static, TabbedContent
 
@@ -93,14 +94,6 @@ class RunsApp(App):
 
     def on_run_selected(self, message) -> None:  # the shell's RunSelected message bubbles up here
         self.announced.append(message.run_dir)
-
-
-async def wait_for(pilot, predicate, timeout: float = 30.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 async def test_runs_table_overlay_and_confusion(tmp_path: Path) -> None:

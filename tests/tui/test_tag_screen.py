@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pilot_helpers import type_text, wait_for
 
 from bnner_tui.tui.app import BnnerApp
 from bnner_tui.tui.screens.tag import ExportDialog, TagScreen, highlight
@@ -16,41 +15,6 @@ from bnner_tui.tui.screens.tag import ExportDialog, TagScreen, highlight
 SIZE = (120, 40)
 LOAD_S = 120.0  # the first model load imports torch and transformers in a worker: slow on a loaded CI box
 TEXT = "রবীন্দ্রনাথ ঠাকুর কলকাতায় জন্মগ্রহণ করেন।"
-
-
-async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
-    """Poll `cond` while the app runs; workers, timers and debounces finish in their own time.
-
-    Never assert right after a fixed pause on something a worker, timer or message hop produces:
-    on a loaded 2-core CI machine one pause is not enough. The timeout only bounds a real hang.
-    """
-    start = time.monotonic()
-    while not cond():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or _source(cond)}")
-        await pilot.pause(0.05)
-
-
-def _source(cond: Callable[[], bool]) -> str:
-    import inspect
-
-    try:
-        return " ".join(inspect.getsource(cond).split())
-    except (OSError, TypeError):
-        return repr(cond)
-
-
-async def type_text(pilot, text: str) -> None:
-    """One Key per character with the character attached, as a terminal driver sends them."""
-    from textual import events
-    from textual.keys import _character_to_key
-
-    driver = pilot.app._driver
-    for ch in text:
-        event = events.Key(_character_to_key(ch), ch)
-        event.set_sender(pilot.app)
-        driver.send_message(event)
-    await pilot.pause()
 
 
 def make_run(root: Path, name: str, model_dir: Path) -> Path:

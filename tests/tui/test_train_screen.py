@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pilot_helpers import wait_for
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Log, ProgressBar, Static
 
@@ -142,7 +143,7 @@ async def test_monitor_follows_a_growing_events_file(tmp_path: Path) -> None:
         assert len(mon.query_one("#mon-loss", CurvePlot).series[0].x) == 30
         # Log lines are appended at most once a second (each append costs a layout pass).
         log = mon.query_one("#mon-log", Log)
-        await wait_for(pilot, lambda: list(log.lines)[-1:] == ["step 30 done"], timeout=5)
+        await wait_for(pilot, lambda: list(log.lines)[-1:] == ["step 30 done"], timeout=30)
         assert log.lines[0] == "loading data"
 
         # A half-written line is not shown until it is complete.
@@ -281,14 +282,6 @@ async def test_form_shows_inline_errors_and_blocks_launch(tmp_path: Path) -> Non
         assert screen.config.epochs == 7.0
 
 
-async def wait_for(pilot, predicate, timeout: float = 60.0) -> None:
-    for _ in range(int(timeout / 0.1)):
-        if predicate():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError("condition not reached in time")
-
-
 async def test_reattaches_to_a_running_run_on_mount(tmp_path: Path) -> None:
     from bnner_tui.core.config import TrainConfig
     from bnner_tui.core.runs import RunLock
@@ -306,16 +299,16 @@ async def test_reattaches_to_a_running_run_on_mount(tmp_path: Path) -> None:
         app = TrainApp(root)
         async with app.run_test(size=(120, 40)) as pilot:
             screen = app.screen
-            await wait_for(pilot, lambda: screen.run_dir == run, timeout=10)
+            await wait_for(pilot, lambda: screen.run_dir == run, timeout=30)
             mon = screen.query_one(RunMonitor)
-            await wait_for(pilot, lambda: mon.state.step == 5, timeout=10)
+            await wait_for(pilot, lambda: mon.state.step == 5, timeout=30)
             # Attached from the first event: the whole history is on the curves.
             assert mon.state.loss_steps == [1, 2, 3, 4, 5]
             from textual.widgets import Button
 
             assert not screen.query_one("#cancel", Button).disabled
             _step(writer, 6, total=50)
-            await wait_for(pilot, lambda: mon.state.step == 6, timeout=10)
+            await wait_for(pilot, lambda: mon.state.step == 6, timeout=30)
     finally:
         lock.release()
         writer.close()
@@ -341,9 +334,9 @@ async def test_a_run_that_died_without_a_final_event_shows_killed(tmp_path: Path
         screen.watch_run(run)
         mon = screen.query_one(RunMonitor)
         assert mon.state.status == "running"  # what the events alone say
-        await wait_for(pilot, lambda: mon.state.status == "killed", timeout=10)  # the free lock says otherwise
+        await wait_for(pilot, lambda: mon.state.status == "killed", timeout=30)  # the free lock says otherwise
         assert "without a final event" in str(mon.query_one("#mon-header", Static).render())
-        await wait_for(pilot, lambda: not screen.query_one("#resume", Button).disabled, timeout=5)
+        await wait_for(pilot, lambda: not screen.query_one("#resume", Button).disabled, timeout=30)
         assert screen.query_one("#cancel", Button).disabled
 
 
@@ -379,7 +372,7 @@ async def test_launch_watch_cancel_and_resume_a_real_run(tmp_path: Path) -> None
         await pilot.click("#launch")
         await wait_for(pilot, lambda: screen.run_dir == run, timeout=30)
         mon = screen.query_one(RunMonitor)
-        await wait_for(pilot, lambda: mon.state.status == "running" and mon.state.step >= 2)
+        await wait_for(pilot, lambda: mon.state.status == "running" and mon.state.step >= 2, timeout=60)
         assert mon.state.total_steps == 60 and mon.state.loss
         assert "offline" in (mon.state.model or "")
 
@@ -389,17 +382,17 @@ async def test_launch_watch_cancel_and_resume_a_real_run(tmp_path: Path) -> None
     app = TrainApp(root)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
-        await wait_for(pilot, lambda: screen.run_dir == run, timeout=15)  # re-attached on its own
+        await wait_for(pilot, lambda: screen.run_dir == run, timeout=30)  # re-attached on its own
         mon = screen.query_one(RunMonitor)
-        await wait_for(pilot, lambda: mon.state.step >= 4)
+        await wait_for(pilot, lambda: mon.state.step >= 4, timeout=60)
         assert mon.state.loss_steps[0] == 1  # tailed from the start: the history is there
 
         # Cancel: the process checkpoints and records `cancelled`.
-        await wait_for(pilot, lambda: not screen.query_one("#cancel", Button).disabled, timeout=10)
+        await wait_for(pilot, lambda: not screen.query_one("#cancel", Button).disabled, timeout=30)
         await pilot.click("#cancel")
-        await wait_for(pilot, lambda: mon.state.status == "cancelled")
+        await wait_for(pilot, lambda: mon.state.status == "cancelled", timeout=60)
         assert mon.state.step < 60
-        await wait_for(pilot, lambda: not screen.query_one("#resume", Button).disabled, timeout=10)
+        await wait_for(pilot, lambda: not screen.query_one("#resume", Button).disabled, timeout=30)
 
         # Resume at once (the process may still be exiting): it continues to the configured steps.
         await pilot.click("#resume")

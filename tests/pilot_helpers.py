@@ -1,0 +1,45 @@
+"""Helpers for Textual Pilot tests, shared by every test under tests/tui/.
+
+Never assert right after a fixed pause on what a message, worker, timer or debounce
+produces: on a loaded 2-core CI machine one pause is not enough. Wait for the condition.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def _source(cond: Callable[[], bool]) -> str:
+    try:
+        return " ".join(inspect.getsource(cond).split())
+    except (OSError, TypeError):
+        return repr(cond)
+
+
+async def wait_for(pilot: Any, cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    """Polls `cond` while the app runs; the timeout only bounds a real hang, and names the condition."""
+    start = time.monotonic()
+    while not cond():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or _source(cond)}")
+        await pilot.pause(0.05)
+
+
+async def type_text(pilot: Any, text: str) -> None:
+    """Types like a terminal does: one Key per character, with the character attached.
+
+    (`Pilot.press` cannot type Bengali vowel signs: it round-trips each character through a key
+    name and loses combining marks, which a real terminal driver never does.)
+    """
+    from textual import events
+    from textual.keys import _character_to_key
+
+    driver = pilot.app._driver
+    for ch in text:
+        event = events.Key(_character_to_key(ch), ch)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+        await pilot.pause()
