@@ -299,10 +299,6 @@ def read_lock_pid(run: RunDir | str | Path) -> int | None:
     return _read_lock_ids(as_run(run))[0]
 
 
-def read_lock_pgid(run: RunDir | str | Path) -> int | None:
-    return _read_lock_ids(as_run(run))[1]
-
-
 def _read_lock_ids(rd: RunDir) -> tuple[int | None, int | None]:
     try:
         lines = rd.lock_path.read_text(encoding="ascii", errors="replace").split()

@@ -37,9 +37,7 @@ def _exists_message(target: Path) -> str:
 def _atomic_write(target: Path, write: Callable[[Path], None], *, force: bool) -> None:
     if target.exists():
         if not force:
-            raise BnnerError(
-                f"{target} already exists; use --force to replace it (the old file is kept as {target.name}.~N~)"
-            )
+            raise BnnerError(_exists_message(target))
         keep_backup(target)
     atomic_write_via(target, write)
 
@@ -113,9 +111,7 @@ def convert(
     if not force:
         for _, target in targets:
             if target.exists():
-                raise BnnerError(
-                    f"{target} already exists; use --force to replace it (the old file is kept as NAME.~N~)"
-                )
+                raise BnnerError(_exists_message(target))
     for s, target in targets:
         _atomic_write(target, _writer(source, s, fmt), force=force)
         written.append(target)
