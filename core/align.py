@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from tokenizers import Tokenizer
 
+from bnner_tui.core import hub
 from bnner_tui.core.errors import BnnerError, ConfigError, HubUnavailableError, ModelNotFoundError
 from bnner_tui.core.labels import IGNORE_INDEX
 from bnner_tui.core.textnorm import normalize_token
@@ -48,10 +49,6 @@ _HF_UNSET_MAX_LENGTH = 1_000_000  # transformers writes 1e30 when a tokenizer ha
 
 
 # --- loading ----------------------------------------------------------------------------------------
-
-
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _looks_like_hub_id(name: str) -> bool:
@@ -107,35 +104,6 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _hub_reachable(timeout: float = 3.0) -> str | None:
-    """None when the Hub endpoint accepts a TCP connection within `timeout` s, else why not.
-
-    huggingface_hub retries an unreachable host for ~25 s; this probe answers in at most
-    `timeout` seconds (DNS included, hence the thread) so a user hears about it at once.
-    """
-    import socket
-    from urllib.parse import urlparse
-
-    from huggingface_hub import constants
-
-    url = urlparse(constants.ENDPOINT)
-    host = url.hostname or "huggingface.co"
-    port = url.port or (443 if url.scheme == "https" else 80)
-    result: list[str | None] = []
-
-    def probe() -> None:
-        try:
-            with socket.create_connection((host, port), timeout=timeout):
-                result.append(None)
-        except OSError as err:
-            result.append(err.strerror or type(err).__name__)
-
-    worker = threading.Thread(target=probe, daemon=True)
-    worker.start()
-    worker.join(timeout + 0.5)
-    return result[0] if result else f"no answer from {host} within {timeout:g} s"
-
-
 def _hub_file(repo_id: str, filename: str) -> str:
     """Download (or find in the local cache) one file of a hub model, failing fast with one sentence."""
     from huggingface_hub import hf_hub_download
@@ -147,8 +115,8 @@ def _hub_file(repo_id: str, filename: str) -> str:
         RepositoryNotFoundError,
     )
 
-    offline = _offline()
-    if not offline and (why := _hub_reachable()) is not None:
+    offline = hub.offline()
+    if not offline and (why := hub.unreachable_reason()) is not None:
         try:  # a file already in the local cache still works without the network
             return str(hf_hub_download(repo_id, filename, local_files_only=True))
         except (LocalEntryNotFoundError, EntryNotFoundError, HFValidationError, OSError):

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
+from bnner_tui.core import hub
 from bnner_tui.core.card import (
     REPO_ID_RE,
     CardError,
@@ -214,13 +213,6 @@ def _endpoint(endpoint: str | None) -> str:
     return (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT or DEFAULT_ENDPOINT).rstrip("/")
 
 
-def _offline() -> bool:
-    from huggingface_hub import constants
-
-    env = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or ""
-    return env.strip().upper() in ("1", "ON", "YES", "TRUE") or bool(constants.HF_HUB_OFFLINE)
-
-
 def probe(endpoint: str, timeout: float = PROBE_TIMEOUT_S) -> None:
     """Fail in seconds when the Hub's host cannot be reached, instead of hanging in the HTTP client.
 
@@ -228,17 +220,11 @@ def probe(endpoint: str, timeout: float = PROBE_TIMEOUT_S) -> None:
     """
     if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY")):
         return
-    url = urlparse(endpoint)
-    host = url.hostname or ""
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            pass
-    except OSError as err:
-        reason = getattr(err, "strerror", None) or type(err).__name__
+    reason = hub.unreachable_reason(endpoint, timeout)
+    if reason is not None:
         raise HubUnavailableError(
             f"Cannot reach the Hub at {endpoint} ({reason}): check the network; nothing was uploaded."
-        ) from None
+        )
 
 
 def _resolve_token(token: str | None) -> str:
@@ -317,7 +303,7 @@ def publish(
             "(bnner-tui card validate) before publishing."
         )
     tok = _resolve_token(token)
-    if _offline():
+    if hub.offline():
         raise HubUnavailableError("HF_HUB_OFFLINE is set, so the Hub is not contacted; unset it to publish.")
     ep = _endpoint(endpoint)
     probe(ep)

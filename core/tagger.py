@@ -18,7 +18,6 @@ can import this module at start-up.
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -28,6 +27,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from bnner_tui.core import hub
 from bnner_tui.core.errors import HubUnavailableError, ModelNotFoundError
 
 AGGREGATIONS = ("first", "average")
@@ -218,10 +218,6 @@ def assign_windows(n_words: int, windows: Sequence[tuple[int, int]]) -> np.ndarr
 # Model resolution and loading.
 
 
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 def resolve_model_path(model: str | Path, *, runs_dir: str | Path = "runs") -> tuple[Path | None, str]:
     """(local folder, description) or (None, hub id). Run folders resolve to their `model/`."""
     text = str(model).strip()
@@ -262,7 +258,7 @@ def _hub_snapshot(repo_id: str) -> Path:
         return Path(snapshot_download(repo_id, local_files_only=True, allow_patterns=patterns))
     except Exception:
         pass
-    if _offline():
+    if hub.offline():
         raise HubUnavailableError(
             f"{repo_id} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set: "
             "pass a local model folder or go online."

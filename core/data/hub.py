@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from bnner_tui.core import hub
 from bnner_tui.core.errors import BnnerError, HubUnavailableError
 
 WIKIANN_ID = "unimelb-nlp/wikiann"
@@ -23,23 +24,9 @@ REACH_TIMEOUT_S = 3.0
 _WHAT_TO_DO = "use a local file or folder (bnner-tui data stats PATH) or the bundled demo set ('demo')"
 
 
-def _truthy(name: str) -> bool:
-    return os.environ.get(name, "").strip().upper() in {"1", "ON", "YES", "TRUE"}
-
-
 def offline_mode() -> bool:
     """True when the user asked the HF libraries to stay offline."""
-    return _truthy("HF_HUB_OFFLINE") or _truthy("HF_DATASETS_OFFLINE")
-
-
-def hub_endpoint() -> str:
-    """HF_ENDPOINT as set now (huggingface_hub reads it once at import), else the library's default."""
-    env = os.environ.get("HF_ENDPOINT")
-    if env:
-        return env.rstrip("/")
-    from huggingface_hub import constants
-
-    return constants.ENDPOINT.rstrip("/")
+    return hub.offline() or os.environ.get("HF_DATASETS_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def probe_dataset(repo_id: str, endpoint: str | None = None, timeout: float = REACH_TIMEOUT_S) -> tuple[str, str]:
@@ -49,7 +36,7 @@ def probe_dataset(repo_id: str, endpoint: str | None = None, timeout: float = RE
     ``unreachable`` (no answer in time, DNS/connection failure, or any other HTTP status,
     e.g. a captive portal or a 5xx).
     """
-    base = (endpoint or hub_endpoint()).rstrip("/")
+    base = (endpoint or hub.endpoint()).rstrip("/")
     url = f"{base}/api/datasets/{repo_id}"
     headers = {"User-Agent": "bnner-tui"}
     try:  # private/gated datasets answer 401 without the user's token; the token goes in the header only
@@ -99,7 +86,7 @@ def load_hub_dataset(repo_id: str, config: str | None) -> Any:
         status, detail = probe_dataset(repo_id)
         if status == "unreachable":
             raise HubUnavailableError(
-                f"the Hugging Face Hub is unreachable ({hub_endpoint()}: {detail}), so {what} cannot be "
+                f"the Hugging Face Hub is unreachable ({hub.endpoint()}: {detail}), so {what} cannot be "
                 f"downloaded; {_WHAT_TO_DO}"
             )
         if status == "missing":

@@ -13,14 +13,12 @@ Heavy libraries (torch, transformers, huggingface_hub) are imported inside funct
 from __future__ import annotations
 
 import json
-import os
-import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
+from bnner_tui.core import hub
 from bnner_tui.core.errors import BnnerError, HubUnavailableError, ModelNotFoundError
 
 DEFAULT_HUB_MODEL = "bert-base-multilingual-cased"
@@ -40,23 +38,15 @@ class ModelChoice:
         return f"{self.name}: {self.reason}"
 
 
-def hub_offline_env() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUTHY
-
-
 def hub_reachable(timeout: float = 3.0) -> tuple[bool, str]:
-    """A TCP connect to the hub endpoint: fast (bounded by `timeout`) and needs no token."""
-    if hub_offline_env():
+    """Whether the hub answers now (bounded by `timeout`), and a reason a user can read."""
+    if hub.offline():
         return False, "HF_HUB_OFFLINE is set"
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    parsed = urlparse(endpoint)
-    host = parsed.hostname or "huggingface.co"
-    port = parsed.port or (443 if parsed.scheme != "http" else 80)
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True, f"{host} is reachable"
-    except OSError as err:
-        return False, f"the hub ({host}) is unreachable ({err.__class__.__name__})"
+    host = hub.host_of(hub.endpoint())
+    why = hub.unreachable_reason(hub.endpoint(), timeout)
+    if why is None:
+        return True, f"{host} is reachable"
+    return False, f"the hub ({host}) is unreachable ({why})"
 
 
 def hub_model_cached(repo_id: str) -> bool:
