@@ -390,7 +390,7 @@ def align(
         pieces=list(enc.tokens),
         piece_ids=list(enc.ids),
         word_ids=list(enc.word_ids),
-        offsets=[tuple(o) for o in enc.offsets],
+        offsets=[(int(o[0]), int(o[1])) for o in enc.offsets],
         labels=piece_labels,
         words_normalized=norm,
         unk_words=unk_words,

@@ -19,14 +19,15 @@ import json
 import os
 import re
 import struct
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 from bnner_tui.core import files
 from bnner_tui.core.errors import BnnerError
@@ -323,7 +324,7 @@ def widgets_from_dataset(run: RunInfo, k: int = 3) -> list[dict[str, str]]:
     if run.data.kind not in ("local", "demo") and not Path(run.data.spec).exists():
         return []
     try:
-        from bnner_tui.core.data import load_source  # type: ignore[attr-defined]
+        from bnner_tui.core.data import load_source
 
         loaded = load_source(run.data.spec)
         ds = loaded.dataset

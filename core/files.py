@@ -68,7 +68,10 @@ def atomic_write_via(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    atomic_write_via(Path(path), lambda tmp: tmp.write_bytes(data))
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    atomic_write_via(Path(path), write)
 
 
 def atomic_write_text(path: Path, text: str, *, backup: bool = False) -> Path | None:

@@ -150,7 +150,7 @@ def _model_files(model_dir: Path) -> list[Path]:
 
 
 def _checkpoint_files(run: Path) -> list[tuple[str, Path]]:
-    out = []
+    out: list[tuple[str, Path]] = []
     root = run / "checkpoints"
     if not root.is_dir():
         return out

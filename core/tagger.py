@@ -40,9 +40,12 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 class WordLike(Protocol):
     """What the tagger needs of a word: normalised text and its raw character span."""
 
-    text: str
-    start: int
-    end: int
+    @property
+    def text(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ class PendingScreen(Screen[None]):
         self.title = title
         self._reason = reason
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self):
         from textual.widgets import Footer, Header, Static
 
         yield Header()

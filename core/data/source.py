@@ -93,10 +93,11 @@ def build_source(
     labelled = {k: v for k, v in splits.items() if v.tags is not None}
     # Detect over all labelled splits together so a small dev file cannot be read differently.
     if scheme_key == "auto" and labelled:
-        parsed_all = []
+        parsed: list[list[tuple[str, str | None]]] = []
+        parsed_all: list[list[tuple[str, str | None]]] | None = parsed
         for split in labelled.values():
             try:
-                parsed_all.extend([[split_tag(t) for t in sent] for sent in split.tags or []])
+                parsed.extend([[split_tag(t) for t in sent] for sent in split.tags or []])
             except ValueError:
                 parsed_all = None  # an unknown tag: the per-split pass below reports it with its line
                 break
@@ -145,14 +146,14 @@ def build_source(
     for key, split in splits.items():
         tokens: list[list[str]] = []
         for s, sent in enumerate(split.tokens):
-            row = []
+            row: list[str] = []
             for t, tok in enumerate(sent):
-                n = seen.get(tok)
-                if n is None:  # each distinct token is normalised once: names and function words repeat a lot
-                    n = seen[tok] = norm(tok)
-                if not n:
+                normed = seen.get(tok)
+                if normed is None:  # each distinct token is normalised once: names and function words repeat a lot
+                    normed = seen[tok] = norm(tok)
+                if not normed:
                     raise split.error(s, t, f"empty token after normalisation (raw {tok!r})")
-                row.append(n)
+                row.append(normed)
             tokens.append(row)
         tags = converted[key]
         if tags is None:

@@ -276,7 +276,6 @@ def build_model(choice: ModelChoice, label_names: Sequence[str], *, tokenizer: A
             intermediate_size=4 * hidden,
             max_position_embeddings=max(512, int(cfg.max_length)),
             pad_token_id=tokenizer.pad_token_id,
-            num_labels=len(label_names),
             id2label=id2label,
             label2id=label2id,
         )

@@ -172,10 +172,12 @@ def tokenize_splits(
         if remap is not None:
             batch = dict(batch)
             batch["ner_tags"] = [[remap[t] if t >= 0 else t for t in tags] for tags in batch["ner_tags"]]
-        out = align_batch(
+        aligned = align_batch(
             batch, tokenizer=backend, label_names=list(label_names), strategy=strategy, max_length=max_length
         )
-        out = {k: out[k] for k in ("input_ids", "attention_mask", "labels", "word_ids") if k in out}
+        out: dict[str, list[Any]] = {
+            k: aligned[k] for k in ("input_ids", "attention_mask", "labels", "word_ids") if k in aligned
+        }
         out["length"] = [len(ids) for ids in out["input_ids"]]
         return out
 

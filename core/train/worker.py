@@ -73,7 +73,7 @@ def install_signal_handlers(cancel: Any) -> dict[int, Any]:
             log.warning("%s received: saving a checkpoint after the current step, then stopping", name)
         cancel.set(name)
 
-    previous = {}
+    previous: dict[int, Any] = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous[sig] = signal.signal(sig, handler)
     return previous

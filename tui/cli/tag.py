@@ -97,7 +97,7 @@ def _count_lines(path: Path) -> int | None:
 
 
 def _write_jsonl(out: IO[str], item: _Item, result: Any) -> None:
-    record = dict(item.fields) if item.fields else {"text": item.text}
+    record: dict[str, Any] = dict(item.fields) if item.fields else {"text": item.text}
     record["entities"] = [
         {"text": e.text, "label": e.label, "start": e.start, "end": e.end, "score": round(e.score, 4)}
         for e in result.entities

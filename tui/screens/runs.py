@@ -144,9 +144,9 @@ class RunsScreen(Screen):
         errors.add_column("sentence", key="text", width=TEXT_WIDTH)
         self.action_refresh()
         # Running runs move on: keep the table current without a keypress.
-        self.set_interval(5.0, self._auto_refresh, name="runs-auto-refresh")
+        self.set_interval(5.0, self._refresh_tick, name="runs-auto-refresh")
 
-    def _auto_refresh(self) -> None:
+    def _refresh_tick(self) -> None:
         if any(r.status == "running" for r in self.runs.values()):
             self._load_runs()
 
@@ -406,7 +406,9 @@ class RunsScreen(Screen):
         if self.errors:
             self._show_sentence(self.errors[0])
         else:
-            self.query_one("#error-grid").clear("No errors on this split.")
+            from bnner_tui.tui.widgets.alignment_grid import AlignmentGrid
+
+            self.query_one("#error-grid", AlignmentGrid).clear("No errors on this split.")
 
     @staticmethod
     def _label_names(preds: list[Any]) -> list[str]:
@@ -457,7 +459,9 @@ class RunsScreen(Screen):
             f"sentence {pred.index}: {len(pred.wrong)} wrong word(s) · under each word: gold, then predicted"
             " (red when wrong), then its pieces"
         )
-        self.query_one("#error-grid").set_columns(columns, keep_word=False)
+        from bnner_tui.tui.widgets.alignment_grid import AlignmentGrid
+
+        self.query_one("#error-grid", AlignmentGrid).set_columns(columns, keep_word=False)
 
     def on_alignment_grid_word_selected(self, event: Any) -> None:
         column = getattr(event, "column", None)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from rich.segment import Segment
 from textual import events
@@ -124,7 +125,7 @@ def columns_from_words(words: Sequence[str], word_labels: Sequence[str] | None) 
 class AlignmentGrid(ScrollView, can_focus=True):
     """Words as fixed-width columns, pieces under them, coloured by label."""
 
-    BINDINGS: list[BindingType] = [  # noqa: RUF012 - Textual reads BINDINGS per class
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left", "move(-1)", "Prev word", show=False),
         Binding("right", "move(1)", "Next word", show=False),
     ]
@@ -320,7 +321,7 @@ class AlignmentGrid(ScrollView, can_focus=True):
                 break
         self._announce()
 
-    def _region_for(self, y0: int, y1: int):  # type: ignore[no-untyped-def]
+    def _region_for(self, y0: int, y1: int):
         from textual.geometry import Region
 
         return Region(0, y0, 1, max(1, y1 - y0))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from textual_plotext import PlotextPlot
 
@@ -88,7 +89,7 @@ class CurvePlot(PlotextPlot):
             xs, ys = thin(s.x, s.y, limit=2 * width)
             if not xs:
                 continue
-            kwargs: dict[str, object] = {"label": s.label, "yside": s.yside, "marker": "braille"}
+            kwargs: dict[str, Any] = {"label": s.label, "yside": s.yside, "marker": "braille"}
             if s.color:
                 kwargs["color"] = s.color
             plt.plot(xs, ys, **kwargs)

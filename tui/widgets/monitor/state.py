@@ -160,7 +160,7 @@ class MonitorState:
         step = _num(e.get("step"))
         step_i = int(step) if step is not None else self.step
         self.eval_split = e.get("split") or self.eval_split
-        overall = e.get("overall") if isinstance(e.get("overall"), dict) else {}
+        overall: dict[str, Any] = e["overall"] if isinstance(e.get("overall"), dict) else {}
         f1 = _num(overall.get("f1"))
         self.overall = EntityScore(_num(overall.get("precision")), _num(overall.get("recall")), f1, None)
         if f1 is not None:
@@ -169,7 +169,7 @@ class MonitorState:
             self.best_f1 = f1 if self.best_f1 is None else max(self.best_f1, f1)
             loss = _num(e.get("loss"))
             self.eval_loss.append(loss if loss is not None else float("nan"))
-        per_type = e.get("per_type") if isinstance(e.get("per_type"), dict) else {}
+        per_type: dict[str, Any] = e["per_type"] if isinstance(e.get("per_type"), dict) else {}
         self.per_type = {}
         for name, scores in sorted(per_type.items()):
             if not isinstance(scores, dict):
