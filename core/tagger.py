@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -88,11 +88,10 @@ class TagResult:
     words: list[TaggedWord] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "entities": [asdict(e) for e in self.entities],
-            "words": [asdict(w) for w in self.words],
-        }
+        """The record of core.tagoutput, the one schema both the CLI and the Tag screen write."""
+        from bnner_tui.core.tagoutput import record
+
+        return record(self)
 
 
 # --------------------------------------------------------------------------------------------

@@ -97,12 +97,9 @@ def _count_lines(path: Path) -> int | None:
 
 
 def _write_jsonl(out: IO[str], item: _Item, result: Any) -> None:
-    record: dict[str, Any] = dict(item.fields) if item.fields else {"text": item.text}
-    record["entities"] = [
-        {"text": e.text, "label": e.label, "start": e.start, "end": e.end, "score": round(e.score, 4)}
-        for e in result.entities
-    ]
-    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    from bnner_tui.core.tagoutput import dumps
+
+    out.write(dumps(result, item.fields) + "\n")
 
 
 def _write_conll(out: IO[str], result: Any) -> None:

@@ -377,7 +377,7 @@ class TagScreen(Screen[None]):
         if self.result is None:
             self.notify("Nothing to copy yet: tag a text first.", severity="warning")
             return
-        payload = {"text": self.result.text, "entities": self.result.to_dict()["entities"]}
+        payload = {"text": self.result.text, "entities": self.result.to_dict()["entities"]}  # core.tagoutput
         self.app.copy_to_clipboard(json.dumps(payload, ensure_ascii=False))
         self.notify(f"Copied {len(self.result.entities)} entities as JSON.")
 
@@ -409,6 +409,8 @@ def export_results(path: Path, results: list[Any]) -> tuple[int, Path | None]:
         raise BnnerError(f"{path} is a folder: give a file name such as {path / 'tagged.jsonl'}.")
     if not path.parent.exists():
         raise BnnerError(f"{path.parent} does not exist: create the folder first or pick another path.")
-    lines = [json.dumps(r.to_dict(), ensure_ascii=False) for r in results]
+    from bnner_tui.core.tagoutput import dumps
+
+    lines = [dumps(r) for r in results]
     backup = atomic_write_text(path, "\n".join(lines) + "\n", backup=True)
     return len(lines), backup
