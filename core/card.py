@@ -354,11 +354,14 @@ def default_widgets(run: RunInfo) -> list[dict[str, str]]:
 # ---------------------------------------------------------------------------------------------
 # Building the card
 
-_TEMPLATE = """---
+_TEMPLATE = (
+    """---
 {{ card_data }}
 ---
 
-""" + BEGIN_MARK + """
+"""
+    + BEGIN_MARK
+    + """
 
 # {{ title }}
 
@@ -448,7 +451,10 @@ bnner-tui tag --model {{ model_ref }} "{{ example }}"
 ```bibtex
 {{ citations }}
 ```
-""" + END_MARK + "\n"
+"""
+    + END_MARK
+    + "\n"
+)
 
 
 def _fmt(value: Any) -> str:
@@ -636,6 +642,62 @@ def _yaml() -> Any:
     return y
 
 
+# A model card is a README of a few KB; these caps keep a hostile or broken file from costing
+# minutes and gigabytes (a 390-byte YAML alias bomb once took 68 s and 3.7 GB to validate).
+MAX_CARD_BYTES = 2_000_000
+MAX_METADATA_BYTES = 256_000
+MAX_PROBLEMS = 50
+MAX_SAME_PROBLEM = 3
+
+
+def read_card_file(path: Path) -> str:
+    """A card's text, refused with one sentence when it is too big, binary or not UTF-8."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_CARD_BYTES:
+            raise CardError(
+                f"{path} is {size / 1e6:.1f} MB; a model card is at most {MAX_CARD_BYTES / 1e6:.0f} MB"
+                " (is this the right file?)."
+            )
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise CardError(f"{path} is a folder, not a model card.") from None
+    except OSError as err:
+        raise CardError(f"{path} cannot be read ({err.strerror}).") from None
+    if b"\0" in raw:
+        raise CardError(f"{path} is a binary file, not a model card (README.md text).")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise CardError(f"{path}, line {line}: is not UTF-8 text; a model card must be UTF-8.") from None
+
+
+def metadata_hazard(yaml_text: str, offset: int = 2) -> Problem | None:
+    """Why a card's YAML must not be composed, or None. Checked on parse events, which cost time
+    proportional to the text, before anything expands: an alias (`*x`, or a merge `<<: *x`) can
+    multiply a few hundred bytes into gigabytes, so card metadata may not use aliases at all."""
+    size = len(yaml_text.encode("utf-8", "surrogatepass"))
+    if size > MAX_METADATA_BYTES:
+        return Problem(
+            1, f"the YAML metadata is {size // 1000} KB; card metadata is at most {MAX_METADATA_BYTES // 1000} KB"
+        )
+    from ruamel.yaml import YAML
+    from ruamel.yaml.events import AliasEvent
+
+    try:
+        for event in YAML(typ="rt").parse(yaml_text):
+            if isinstance(event, AliasEvent):
+                return Problem(
+                    event.start_mark.line + offset,
+                    f"the YAML metadata uses the alias *{event.anchor}: write the value out instead"
+                    " (aliases are refused in card metadata; they can expand without limit)",
+                )
+    except Exception:  # a syntax error: composing reports it with its line
+        return None
+    return None
+
+
 def split_front_matter(text: str) -> tuple[str | None, str, int]:
     """(yaml_text or None, body, line number of the body's first line). Accepts CRLF files."""
     lines = text.splitlines(keepends=True)
@@ -663,6 +725,9 @@ def merge_card(existing: str, fresh: str, *, license: str | None = None, widgets
     old_yaml, old_body, _ = split_front_matter(existing)
     new_yaml, new_body, _ = split_front_matter(fresh)
     new_meta = y.load(new_yaml or "") or {}
+    hazard = metadata_hazard(old_yaml) if old_yaml is not None else None
+    if hazard is not None:
+        raise CardError(f"the existing card, line {hazard.line}: {hazard.message}; fix it or move it away first.")
     try:
         meta = y.load(old_yaml) if old_yaml is not None else None
     except Exception as err:  # ruamel raises several error classes
@@ -745,7 +810,7 @@ def render_card(
     """Write (or update) the run's card, by default RUN/model/README.md, atomically and with a backup."""
     info = load_run(run_dir)
     path = Path(out) if out is not None else info.model_dir / "README.md"
-    existing = path.read_text(encoding="utf-8") if path.exists() else None
+    existing = read_card_file(path) if path.exists() else None
     text = card_text(info, repo_id=repo_id, license=license, widgets=widgets, existing=existing)
     backup = files.atomic_write_text(path, text, backup=True)
     return RenderResult(path=path, backup=backup, text=text, problems=validate_card(text, run=info))
@@ -802,13 +867,11 @@ def validate_card(text_or_path: str | Path, run: RunInfo | str | Path | dict[str
     numbers are the ones the run measured.
     """
     if isinstance(text_or_path, Path) or ("\n" not in text_or_path and Path(text_or_path).is_file()):
-        path = Path(text_or_path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as err:
-            raise CardError(f"{path} cannot be read ({err.strerror}).") from None
+        text = read_card_file(Path(text_or_path))
     else:
         text = str(text_or_path)
+        if len(text) > MAX_CARD_BYTES:
+            return [Problem(1, f"the card is {len(text) / 1e6:.1f} MB of text; a model card is at most 2 MB")]
     problems: list[Problem] = []
     yaml_text, _body, _ = split_front_matter(text)
     if yaml_text is None:
@@ -816,6 +879,9 @@ def validate_card(text_or_path: str | Path, run: RunInfo | str | Path | dict[str
             return [Problem(1, "the YAML metadata block is never closed: add a line '---' after it")]
         return [Problem(1, "the card has no YAML metadata block: it must start with a line '---'")]
     offset = 2  # ruamel counts from 0 inside the block, which starts on the file's line 2
+    hazard = metadata_hazard(yaml_text, offset)
+    if hazard is not None:
+        return [hazard]
     try:
         meta = _yaml().load(yaml_text)
     except Exception as err:  # ruamel has several error classes; all carry a mark
@@ -878,7 +944,28 @@ def validate_card(text_or_path: str | Path, run: RunInfo | str | Path | dict[str
 
     problems += _check_model_index(meta, offset, _run_metrics(run))
     problems.sort(key=lambda p: p.line)
-    return problems
+    return group_problems(problems)
+
+
+def group_problems(problems: list[Problem]) -> list[Problem]:
+    """At most MAX_SAME_PROBLEM of one message and MAX_PROBLEMS in all, the rest summarised in one
+    line: a card with a thousand identical mistakes needs one fix, not a thousand lines."""
+    seen: dict[str, list[int]] = {}
+    kept: list[Problem] = []
+    for p in problems:
+        lines = seen.setdefault(p.message, [])
+        lines.append(p.line)
+        if len(lines) <= MAX_SAME_PROBLEM:
+            kept.append(p)
+    for message, lines in seen.items():
+        if len(lines) > MAX_SAME_PROBLEM:
+            rest = lines[MAX_SAME_PROBLEM:]
+            kept.append(Problem(rest[0], f"{len(rest)} more like: {message} (lines {rest[0]}-{rest[-1]})"))
+    kept.sort(key=lambda p: p.line)
+    if len(kept) > MAX_PROBLEMS:
+        extra = len(kept) - MAX_PROBLEMS + 1
+        kept = [*kept[: MAX_PROBLEMS - 1], Problem(kept[MAX_PROBLEMS - 1].line, f"{extra} more problems not shown")]
+    return kept
 
 
 def _check_model_index(meta: Any, offset: int, metrics: dict[str, Any] | None) -> list[Problem]:

@@ -42,49 +42,173 @@ _RUN_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=-]{0,127}$")
 _OPTIM_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+@dataclass(frozen=True)
+class Spec:
+    """Everything about one TrainConfig field except its default, written once.
+
+    Validation (`TrainConfig.checks`), coercion of TOML/CLI/form strings, the `bnner-tui train`
+    options (`cli`) and the Train screen's form rows (`form`) are all derived from these, so a
+    new field is one line here. Bounds are sanity limits: values outside them are accepted by
+    nothing downstream (an `epochs = 1e9` once planned 30,000,000,000 steps), so each refusal is
+    one sentence naming the field.
+    """
+
+    kind: str  # str | int | float | bool | choice | cadence | tags
+    help: str = ""
+    optional: bool = False  # None allowed (TOML: key left out; form: empty input)
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False  # `low` itself refused (> low rather than >= low)
+    high_open: bool = False
+    choices: tuple[str, ...] = ()
+    cli: tuple[str, ...] = ()  # option names of `bnner-tui train`; others only via --set KEY=VALUE
+    form: str | None = None  # the Train screen's row label; None: not in the form
+    empty: Any = None  # what an empty form input stands for (optional fields)
+
+
+def _f(default: Any, kind: str, help: str = "", **kw: Any) -> Any:
+    """A dataclass field whose metadata carries its Spec."""
+    spec = Spec(kind, help, **kw)
+    if default is list:  # a mutable default: a fresh list per instance
+        return field(default_factory=list, metadata={"spec": spec})
+    return field(default=default, metadata={"spec": spec})
+
+
 @dataclass
 class TrainConfig:
     """Everything a run needs to be reproduced; field names are the contract with the worker and the TUI."""
 
-    model: str = AUTO_MODEL
-    tokenizer: str | None = None
-    data: str = "demo"
-    train_split: str = "train"
-    eval_split: str = "validation"
-    strategy: str = "first"
-    max_length: int = 128
-    learning_rate: float = 2e-5
-    batch_size: int = 16
-    eval_batch_size: int = 64
-    epochs: float = 7.0
-    max_steps: int = -1
-    warmup_ratio: float = 0.0
-    weight_decay: float = 0.01
-    grad_accum: int = 1
-    precision: str = "auto"
-    eval_every: str | int = CADENCE_EPOCH
-    save_every: str | int = CADENCE_EPOCH
-    save_total_limit: int = 2
-    early_stopping_patience: int | None = None
-    seed: int = 42
-    run_name: str | None = None
-    output_root: str = "runs"
-    tracking: str = "none"
-    wandb_project: str = "bnner-tui"
-    wandb_entity: str | None = None
-    wandb_tags: list[str] = field(default_factory=list)
-    group_by_length: bool = False
-    pad_to_multiple_of: int | None = None
-    optim: str = "adamw_torch"
-    dataloader_workers: int = 0
-    torch_compile: bool = False
-    logging_steps: int = 10
-    nproc: int = 1
-    offline_hidden_size: int = 256
-    offline_layers: int = 2
-    offline_heads: int = 4
-    offline_vocab_size: int = 8000
-    preset: str | None = None
+    data: str = _f(
+        "demo",
+        "str",
+        "demo | wikiann | hub:ID[:CONFIG] | a file or folder.",
+        cli=("--data",),
+        form="data source (demo, wikiann, hub:ID, path)",
+    )
+    model: str = _f(
+        AUTO_MODEL,
+        "str",
+        "auto | offline | a hub id | a local model folder.",
+        cli=("--model",),
+        form="model (auto, offline, hub id, folder)",
+    )
+    tokenizer: str | None = _f(
+        None,
+        "str",
+        "Tokenizer folder for the offline model.",
+        optional=True,
+        cli=("--tokenizer",),
+        form="tokenizer folder (offline model)",
+    )
+    train_split: str = _f("train", "str", "Split to train on.")
+    eval_split: str = _f("validation", "str", "Split to evaluate on.")
+    strategy: str = _f(
+        "first",
+        "choice",
+        "Subword labels: first | all | all-b2i.",
+        choices=STRATEGIES,
+        cli=("--strategy",),
+        form="label alignment",
+    )
+    max_length: int = _f(
+        128,
+        "int",
+        "Truncate sentences to N pieces.",
+        low=8,
+        high=8192,
+        cli=("--max-length",),
+        form="max length (pieces)",
+    )
+    learning_rate: float = _f(
+        2e-5,
+        "float",
+        "Peak learning rate.",
+        low=0,
+        low_open=True,
+        high=1.0,
+        cli=("--lr", "--learning-rate"),
+        form="learning rate",
+    )
+    batch_size: int = _f(
+        16, "int", "Per-device training batch size.", low=1, high=65536, cli=("--batch-size",), form="batch size"
+    )
+    eval_batch_size: int = _f(64, "int", "Per-device evaluation batch size.", low=1, high=65536)
+    epochs: float = _f(7.0, "float", "Training epochs.", high=10_000, cli=("--epochs",), form="epochs")
+    max_steps: int = _f(
+        -1,
+        "int",
+        "Stop after N optimizer steps (overrides epochs).",
+        high=100_000_000,
+        cli=("--max-steps",),
+        form="max steps (-1 = use epochs)",
+        empty=-1,
+    )
+    warmup_ratio: float = _f(
+        0.0, "float", "Fraction of steps warming up.", low=0, high=1, high_open=True, form="warmup ratio"
+    )
+    weight_decay: float = _f(0.01, "float", "AdamW weight decay.", low=0, high=10, form="weight decay")
+    grad_accum: int = _f(1, "int", "Gradient accumulation steps.", low=1, high=4096, cli=("--grad-accum",))
+    precision: str = _f(
+        "auto", "choice", "auto | bf16 | fp16 | fp32.", choices=PRECISIONS, cli=("--precision",), form="precision"
+    )
+    eval_every: str | int = _f(
+        CADENCE_EPOCH,
+        "cadence",
+        '"epoch" or a step count.',
+        cli=("--eval-every",),
+        form="evaluate every (epoch or steps)",
+    )
+    save_every: str | int = _f(
+        CADENCE_EPOCH,
+        "cadence",
+        '"epoch" or a step count.',
+        cli=("--save-every",),
+        form="save every (epoch or steps)",
+    )
+    save_total_limit: int = _f(2, "int", "Checkpoints kept.", low=1, high=1000)
+    early_stopping_patience: int | None = _f(
+        None,
+        "int",
+        "Evaluations without improvement before stopping.",
+        optional=True,
+        low=1,
+        high=100_000,
+        form="early stopping patience (empty = off)",
+    )
+    seed: int = _f(42, "int", "Random seed.", low=0, high=2**32 - 1, cli=("--seed",), form="seed")
+    run_name: str | None = _f(
+        None,
+        "str",
+        "Run folder name (default: <preset>-<time>).",
+        optional=True,
+        cli=("--run-name",),
+        form="run name (empty = generated)",
+    )
+    output_root: str = _f("runs", "str", "Where run folders go (default: runs).", cli=("--output-root",))
+    tracking: str = _f(
+        "none", "choice", "none | wandb | wandb-offline.", choices=TRACKING, cli=("--tracking",), form="tracking"
+    )
+    wandb_project: str = _f("bnner-tui", "str", "W&B project.")
+    wandb_entity: str | None = _f(None, "str", "W&B entity.", optional=True)
+    wandb_tags: list[str] = _f(list, "tags", "W&B tags (comma separated).")  # noqa: RUF009 (a default_factory)
+    group_by_length: bool = _f(False, "bool", "Batch sentences of similar length.")
+    pad_to_multiple_of: int | None = _f(
+        None, "int", "Pad batches to a multiple of N.", optional=True, low=1, high=1024
+    )
+    optim: str = _f("adamw_torch", "str", "A transformers optimizer name.")
+    dataloader_workers: int = _f(0, "int", "DataLoader worker processes.", low=0, high=256)
+    torch_compile: bool = _f(False, "bool", "torch.compile the model.")
+    logging_steps: int = _f(10, "int", "Log every N steps.", low=1, high=10_000_000, form="log every (steps)")
+    nproc: int = _f(1, "int", "Processes (data parallel, via torchrun).", low=1, high=1024, cli=("--nproc",))
+    offline_hidden_size: int = _f(
+        256, "int", "Offline model hidden size.", low=8, high=8192, form="offline model hidden size"
+    )
+    offline_layers: int = _f(2, "int", "Offline model layers.", low=1, high=96, form="offline model layers")
+    offline_heads: int = _f(4, "int", "Offline model heads.", low=1, high=256, form="offline model heads")
+    offline_vocab_size: int = _f(
+        8000, "int", "Offline model vocabulary size.", low=100, high=2_000_000, form="offline model vocabulary size"
+    )
+    preset: str | None = _f(None, "str", "The preset the run started from.", optional=True)
 
     # ---- construction -------------------------------------------------------------------------
 
@@ -134,125 +258,61 @@ class TrainConfig:
 
     # ---- validation ---------------------------------------------------------------------------
 
-    def problems(self) -> list[str]:
-        """Every invalid value as one sentence; empty when the config is usable (the TUI's form shows these)."""
-        p: list[str] = []
+    def checks(self) -> list[FieldProblem]:
+        """Every invalid value at once, each carrying the field it is about (cross-field rules name
+        the field a user would change)."""
+        out = [
+            FieldProblem(name, msg) for name, spec in SPECS.items() if (msg := _check(name, spec, getattr(self, name)))
+        ]
+        bad = {p.field for p in out}
 
-        def text(name: str, value: Any, *, optional: bool = False) -> None:
-            if value is None and optional:
-                return
-            if not isinstance(value, str) or not value.strip():
-                p.append(f"{name} must be a non-empty string (got {value!r})")
+        def add(name: str, message: str) -> None:
+            if name not in bad:
+                out.append(FieldProblem(name, message))
 
-        def integer(name: str, value: Any, low: int | None = None, *, optional: bool = False) -> None:
-            if value is None and optional:
-                return
-            if isinstance(value, bool) or not isinstance(value, int):
-                p.append(f"{name} must be an integer (got {value!r})")
-            elif low is not None and value < low:
-                p.append(f"{name} must be >= {low} (got {value})")
-
-        def choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
-            if value not in allowed:
-                p.append(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
-
-        def number(name: str, value: Any) -> bool:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                p.append(f"{name} must be a finite number (got {value!r})")
-                return False
-            return True
-
-        def cadence(name: str, value: Any) -> None:
-            if value == CADENCE_EPOCH:
-                return
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                p.append(f'{name} must be "epoch" or a number of steps >= 1 (got {value!r})')
-
-        def flag(name: str, value: Any) -> None:
-            if not isinstance(value, bool):
-                p.append(f"{name} must be true or false (got {value!r})")
-
-        text("model", self.model)
-        text("tokenizer", self.tokenizer, optional=True)
-        text("data", self.data)
-        text("train_split", self.train_split)
-        text("eval_split", self.eval_split)
-        choice("strategy", self.strategy, STRATEGIES)
-        integer("max_length", self.max_length, 8)
-        if number("learning_rate", self.learning_rate) and self.learning_rate <= 0:
-            p.append(f"learning_rate must be > 0 (got {self.learning_rate})")
-        integer("batch_size", self.batch_size, 1)
-        integer("eval_batch_size", self.eval_batch_size, 1)
-        if number("epochs", self.epochs) and self.epochs <= 0 and self.max_steps in (-1, None):
-            p.append(f"epochs must be > 0 unless max_steps is set (got {self.epochs})")
-        if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int):
-            p.append(f"max_steps must be an integer (got {self.max_steps!r})")
-        elif self.max_steps != -1 and self.max_steps < 1:
-            p.append(f"max_steps must be -1 (use epochs) or >= 1 (got {self.max_steps})")
-        if number("warmup_ratio", self.warmup_ratio) and not 0 <= self.warmup_ratio < 1:
-            p.append(f"warmup_ratio must be in [0, 1) (got {self.warmup_ratio})")
-        if number("weight_decay", self.weight_decay) and self.weight_decay < 0:
-            p.append(f"weight_decay must be >= 0 (got {self.weight_decay})")
-        integer("grad_accum", self.grad_accum, 1)
-        choice("precision", self.precision, PRECISIONS)
-        cadence("eval_every", self.eval_every)
-        cadence("save_every", self.save_every)
-        integer("save_total_limit", self.save_total_limit, 1)
-        integer("early_stopping_patience", self.early_stopping_patience, 1, optional=True)
-        integer("seed", self.seed, 0)
-        if self.run_name is not None and (
-            not isinstance(self.run_name, str) or not _RUN_NAME_RE.match(self.run_name) or self.run_name in (".", "..")
-        ):
-            p.append(
-                "run_name must be a folder name of letters, digits, '.', '_', '-' (no slashes or spaces)"
-                f" (got {self.run_name!r})"
-            )
-        text("output_root", self.output_root)
-        choice("tracking", self.tracking, TRACKING)
-        text("wandb_project", self.wandb_project)
-        text("wandb_entity", self.wandb_entity, optional=True)
-        if not isinstance(self.wandb_tags, list) or not all(isinstance(t, str) and t for t in self.wandb_tags):
-            p.append(f"wandb_tags must be a list of non-empty strings (got {self.wandb_tags!r})")
-        flag("group_by_length", self.group_by_length)
-        integer("pad_to_multiple_of", self.pad_to_multiple_of, 1, optional=True)
-        if not isinstance(self.optim, str) or not _OPTIM_RE.match(self.optim):
-            p.append(f"optim must be a transformers optimizer name such as adamw_torch (got {self.optim!r})")
-        integer("dataloader_workers", self.dataloader_workers, 0)
-        flag("torch_compile", self.torch_compile)
-        integer("logging_steps", self.logging_steps, 1)
-        integer("nproc", self.nproc, 1)
-        integer("offline_hidden_size", self.offline_hidden_size, 8)
-        integer("offline_layers", self.offline_layers, 1)
-        integer("offline_heads", self.offline_heads, 1)
-        integer("offline_vocab_size", self.offline_vocab_size, 100)
+        if "epochs" not in bad and self.epochs <= 0 and self.max_steps in (-1, None):
+            add("epochs", f"epochs must be > 0 unless max_steps is set (got {self.epochs})")
+        if "max_steps" not in bad and self.max_steps != -1 and self.max_steps < 1:
+            add("max_steps", f"max_steps must be -1 (use epochs) or >= 1 (got {self.max_steps})")
         if (
-            isinstance(self.offline_hidden_size, int)
-            and isinstance(self.offline_heads, int)
-            and self.offline_heads >= 1
-            and self.offline_hidden_size % self.offline_heads
+            self.run_name is not None
+            and "run_name" not in bad
+            and (not _RUN_NAME_RE.match(self.run_name) or self.run_name in (".", ".."))
         ):
-            p.append(
+            add(
+                "run_name",
+                "run_name must be a folder name of letters, digits, '.', '_', '-' (no slashes or spaces)"
+                f" (got {self.run_name!r})",
+            )
+        if "wandb_tags" not in bad and not all(isinstance(t, str) and t for t in self.wandb_tags):
+            add("wandb_tags", f"wandb_tags must be a list of non-empty strings (got {self.wandb_tags!r})")
+        if "optim" not in bad and not _OPTIM_RE.match(self.optim):
+            add("optim", f"optim must be a transformers optimizer name such as adamw_torch (got {self.optim!r})")
+        if not bad & {"offline_hidden_size", "offline_heads"} and self.offline_hidden_size % self.offline_heads:
+            add(
+                "offline_hidden_size",
                 f"offline_hidden_size must be divisible by offline_heads"
-                f" (got {self.offline_hidden_size} and {self.offline_heads})"
+                f" (got {self.offline_hidden_size} and {self.offline_heads})",
             )
-        if self.preset is not None and self.preset not in PRESETS:
-            p.append(f"preset must be one of {', '.join(PRESETS)} (got {self.preset!r})")
+        if self.preset is not None and "preset" not in bad and self.preset not in PRESETS:
+            add("preset", f"preset must be one of {', '.join(PRESETS)} (got {self.preset!r})")
         if self.early_stopping_patience is not None and self.eval_every != self.save_every:
-            p.append(
+            add(
+                "early_stopping_patience",
                 "early stopping keeps the best checkpoint, so eval_every and save_every must be equal"
-                f" (got {self.eval_every!r} and {self.save_every!r})"
+                f" (got {self.eval_every!r} and {self.save_every!r})",
             )
-        return p
+        return out
+
+    def problems(self) -> list[str]:
+        """Every invalid value as one sentence; empty when the config is usable."""
+        return [p.message for p in self.checks()]
 
     def field_problems(self) -> dict[str, list[str]]:
-        """`problems()` keyed by the field each is about (for inline errors next to a form field)."""
-        names = sorted((f.name for f in fields(self)), key=len, reverse=True)
+        """`checks()` keyed by the field each is about (for inline errors next to a form field)."""
         out: dict[str, list[str]] = {}
-        for problem in self.problems():
-            owner = next((n for n in names if problem.startswith(n + " ")), "")
-            if not owner and problem.startswith("early stopping"):
-                owner = "early_stopping_patience"
-            out.setdefault(owner, []).append(problem)
+        for p in self.checks():
+            out.setdefault(p.field, []).append(p.message)
         return out
 
     def validate(self) -> TrainConfig:
@@ -407,38 +467,64 @@ class _CoerceError(ValueError):
     pass
 
 
-_FIELD_TYPES: dict[str, str] = {
-    "learning_rate": "float",
-    "epochs": "float",
-    "warmup_ratio": "float",
-    "weight_decay": "float",
-    "max_length": "int",
-    "batch_size": "int",
-    "eval_batch_size": "int",
-    "max_steps": "int",
-    "grad_accum": "int",
-    "save_total_limit": "int",
-    "early_stopping_patience": "int?",
-    "seed": "int",
-    "pad_to_multiple_of": "int?",
-    "dataloader_workers": "int",
-    "logging_steps": "int",
-    "nproc": "int",
-    "offline_hidden_size": "int",
-    "offline_layers": "int",
-    "offline_heads": "int",
-    "offline_vocab_size": "int",
-    "eval_every": "cadence",
-    "save_every": "cadence",
-    "group_by_length": "bool",
-    "torch_compile": "bool",
-    "wandb_tags": "tags",
-}
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+
+
+SPECS: dict[str, Spec] = {f.name: f.metadata["spec"] for f in fields(TrainConfig)}
+
+
+def _check(name: str, spec: Spec, value: Any) -> str | None:
+    """The one problem of a single value (type, choice, bounds), or None."""
+    if value is None and spec.optional:
+        return None
+    kind = spec.kind
+    if kind in ("str", "choice"):
+        if kind == "choice":
+            return None if value in spec.choices else f"{name} must be one of {', '.join(spec.choices)} (got {value!r})"
+        if not isinstance(value, str) or not value.strip():
+            return f"{name} must be a non-empty string (got {value!r})"
+        return None
+    if kind == "bool":
+        return None if isinstance(value, bool) else f"{name} must be true or false (got {value!r})"
+    if kind == "tags":
+        return None if isinstance(value, list) else f"{name} must be a list of non-empty strings (got {value!r})"
+    if kind == "cadence":
+        if value == CADENCE_EPOCH:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            return f'{name} must be "epoch" or a number of steps >= 1 (got {value!r})'
+        if value > 100_000_000:
+            return f'{name} must be "epoch" or at most 100000000 steps (got {value})'
+        return None
+    if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+        return f"{name} must be an integer (got {value!r})"
+    if kind == "float" and (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)):
+        return f"{name} must be a finite number (got {value!r})"
+    low, high = spec.low, spec.high
+    if low is not None and high is not None and spec.high_open:
+        if not low <= value < high:
+            return f"{name} must be in [{_num(low)}, {_num(high)}) (got {value})"
+        return None
+    if low is not None and (value <= low if spec.low_open else value < low):
+        return f"{name} must be {'>' if spec.low_open else '>='} {_num(low)} (got {value})"
+    if high is not None and value > high:
+        return f"{name} must be at most {_num(high)} (got {value}); a larger value is surely a typo"
+    return None
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def _coerce(key: str, value: Any) -> Any:
     """Turns form/CLI/TOML values into the field's type where that is unambiguous."""
-    kind = _FIELD_TYPES.get(key, "str")
+    spec = SPECS.get(key)
+    kind = "str" if spec is None else spec.kind
+    if kind == "int" and spec is not None and spec.optional:
+        kind = "int?"
     if value is None:
         return None
     if kind == "float":
@@ -535,5 +621,3 @@ def _read_toml(path: str | Path) -> dict[str, Any]:
         if isinstance(value, dict):
             raise ConfigError(f"{p}: unexpected table [{key}]; put the settings as plain keys (or under [train]).")
     return data
-
-

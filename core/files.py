@@ -48,10 +48,23 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~_UMASK
 
 
+def make_parent(path: Path) -> None:
+    """Creates `path`'s folder; a parent that is a file (`/dev/null/x`) or not writable is one sentence."""
+    from bnner_tui.core.errors import BnnerError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (NotADirectoryError, FileExistsError):
+        blocker = next((p for p in [path.parent, *path.parent.parents] if p.exists() and not p.is_dir()), path.parent)
+        raise BnnerError(f"Cannot write {path}: {blocker} is a file, not a folder.") from None
+    except PermissionError:
+        raise BnnerError(f"Cannot write {path}: permission denied for its folder {path.parent}.") from None
+
+
 def atomic_write_via(path: Path, write: Callable[[Path], None]) -> None:
     """Atomically creates or replaces `path` with what `write(temp_path)` writes (for writers that want a path)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(path)
     mode = _mode_for(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)

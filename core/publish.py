@@ -27,6 +27,7 @@ from bnner_tui.core.card import (
     Problem,
     card_text,
     load_run,
+    read_card_file,
     validate_card,
 )
 from bnner_tui.core.errors import BnnerError, HubUnavailableError
@@ -181,7 +182,7 @@ def plan(
     sources = _model_files(run / "model")
     info = load_run(run)
     readme = info.model_dir / "README.md"
-    existing = readme.read_text(encoding="utf-8") if readme.exists() else None
+    existing = read_card_file(readme) if readme.exists() else None
     text = card_text(info, repo_id=repo_id, license=license, existing=existing)
     files = [PlannedFile("README.md", len(text.encode("utf-8")), None)]
     files += [PlannedFile(p.name, p.stat().st_size, p) for p in sources]

@@ -28,13 +28,15 @@ from typing import Any, Protocol
 import numpy as np
 
 from bnner_tui.core import hub
-from bnner_tui.core.errors import HubUnavailableError, ModelNotFoundError
+from bnner_tui.core.errors import BnnerError, HubUnavailableError, ModelNotFoundError
 
 AGGREGATIONS = ("first", "average")
 
 # Words of these categories only are "punctuation": an entity never starts or ends on one.
 _OPENERS = {"(": ")", "[": "]", "{": "}", "“": "”", "‘": "’", "«": "»", "‹": "›", '"': '"', "'": "'"}
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SENTENCE_END = re.compile(r"[।॥.!?;:\n]\s+")
 
 
 class WordLike(Protocol):
@@ -466,6 +468,8 @@ class Tagger:
         """
         from bnner_tui.core.textnorm import split_words
 
+        for i, t in enumerate(texts):
+            check_text(t, where="the text" if len(texts) == 1 else f"text {i + 1}")
         return self.tag_words_batch(
             [(t, split_words(t)) for t in texts], batch_size=batch_size, aggregation=aggregation, progress=progress
         )
@@ -666,6 +670,46 @@ def find_latest_run_model(runs_dir: str | Path = "runs") -> Path | None:
         if summary.status == "finished" and (model_dir / "config.json").is_file():
             return model_dir
     return None
+
+
+def check_text(text: str, *, where: str = "the text") -> None:
+    """Refuses what the tokenizer would crash on with a TypeError: a str that is not Unicode text.
+
+    A lone surrogate is what Python makes of bytes that were not UTF-8 (argv, a surrogateescape
+    stream) or what a broken JSON "\\udcff" escape gives.
+    """
+    if not isinstance(text, str):
+        raise BnnerError(f"{where} is a {type(text).__name__}, not a string.")
+    m = _SURROGATE.search(text)
+    if m is not None:
+        raise BnnerError(
+            f"{where} is not valid Unicode: a lone surrogate U+{ord(m.group()):04X} at character {m.start()}"
+            " (bytes that were not UTF-8?)."
+        )
+
+
+def split_long_text(text: str, max_chars: int) -> Iterable[tuple[int, str]]:
+    """(offset, piece) pieces of `text` of at most `max_chars` characters, in order, covering it exactly.
+
+    Why: a whole 5 MB line tokenised and windowed at once held ~1 GB. A piece ends after the last
+    sentence end (danda, full stop, newline...) plus its space inside the limit, else after the
+    last whitespace, else at the limit, so an entity is cut only where no sentence or word break
+    was found in `max_chars` characters.
+    """
+    n = len(text)
+    pos = 0
+    floor = max(1, max_chars // 4)
+    while n - pos > max_chars:
+        window = text[pos : pos + max_chars]
+        cut = 0
+        for m in _SENTENCE_END.finditer(window):
+            cut = m.end()
+        if cut < floor:
+            ws = max(window.rfind(" "), window.rfind("\t"), window.rfind("\n"))
+            cut = ws + 1 if ws + 1 >= floor else max_chars
+        yield pos, text[pos : pos + cut]
+        pos += cut
+    yield pos, text[pos:]
 
 
 def iter_chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:

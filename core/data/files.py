@@ -52,6 +52,8 @@ def read_path(path: Path) -> dict[str, RawSplit]:
         raise BnnerError(f"{path} does not exist: give a data file or folder, 'demo', 'wikiann' or 'hub:ID[:CONFIG]'")
     if path.is_file():
         return {split_of(path) or "train": read_file(path)}
+    if not path.is_dir():
+        raise BnnerError(f"{path} is neither a file nor a folder (a device or a pipe?): give a data file or folder")
     if (path / "dataset_dict.json").exists() or (path / "state.json").exists():
         return _read_saved(path)
     found: dict[str, Path] = {}

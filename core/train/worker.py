@@ -79,7 +79,56 @@ def install_signal_handlers(cancel: Any) -> dict[int, Any]:
     return previous
 
 
-def failure_reason(err: BaseException, cfg: Any) -> str:
+_DISK_FULL_MARKERS = ("No space left on device", "os error 28", "ENOSPC", "Disk quota exceeded")
+
+
+def _chain(err: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    cur: BaseException | None = err
+    while cur is not None and cur not in out and len(out) < 10:
+        out.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return out
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """ENOSPC however it arrives: an OSError, safetensors' SafetensorError ("I/O error: No space
+    left on device (os error 28)"), or torch's writer ("file write failed") on a full disk."""
+    for e in _chain(err):
+        if isinstance(e, OSError) and e.errno in (28, 122):  # ENOSPC, EDQUOT
+            return True
+        if any(m in str(e) for m in _DISK_FULL_MARKERS):
+            return True
+    return False
+
+
+def disk_full_message(err: BaseException, run_dir: Path | None) -> str:
+    """One sentence: what was being written, how much is free, and where a resume would start."""
+    import shutil
+
+    text = " ".join(f"{type(e).__name__} {e}" for e in _chain(err))
+    what = "saving the model" if ("Safetensor" in text or "serializ" in text) else "writing the run"
+    where = ""
+    if run_dir is not None:
+        try:
+            free_mb = shutil.disk_usage(run_dir).free / 1e6
+            where = f"; {free_mb:.0f} MB free in {run_dir}"
+        except OSError:
+            pass
+        from bnner_tui.core.train.checkpoints import newest_complete_checkpoint
+
+        last, _torn = newest_complete_checkpoint(run_dir / "checkpoints")  # the save that failed may be torn
+        if last is not None:
+            where += (
+                f"; the last complete checkpoint is {last.name}"
+                f" (free some space, then: bnner-tui train --resume {run_dir.name})"
+            )
+        else:
+            where += "; there is no complete checkpoint yet"
+    return f"The disk is full while {what}{where}."
+
+
+def failure_reason(err: BaseException, cfg: Any, run_dir: Path | None = None) -> str:
     """One sentence for the user; the traceback goes to train.log."""
     try:
         import torch
@@ -93,18 +142,49 @@ def failure_reason(err: BaseException, cfg: Any) -> str:
         return oom_message(getattr(cfg, "batch_size", 0) if cfg is not None else 0)
     if isinstance(err, BnnerError):
         return str(err)
-    if isinstance(err, OSError) and err.errno == 28:
-        return f"No space left on the device while writing the run ({getattr(err, 'filename', '') or 'disk full'})."
+    if is_disk_full(err):
+        return disk_full_message(err, run_dir)
     if isinstance(err, PermissionError):
         return f"Cannot write {err.filename}: permission denied."
     first = str(err).strip().splitlines()[0] if str(err).strip() else ""
     return f"Training failed with {type(err).__name__}{': ' + first if first else ''} (see train.log)."
 
 
+def choose_resume_checkpoint(rd: Any) -> tuple[Path, list[Any], list[str]]:
+    """The newest checkpoint whose every file loads; newer torn ones are moved aside.
+
+    A torn folder is renamed `torn-checkpoint-N` (kept for a post-mortem, never deleted), so the
+    Trainer neither counts it in its rotation nor writes the resumed run's step N into half-old
+    files. Returns (checkpoint, skipped, one message per skip for the log and the event stream).
+    """
+    from bnner_tui.core.train.checkpoints import newest_complete_checkpoint, skipped_message
+
+    chosen, skipped = newest_complete_checkpoint(rd.checkpoints_dir)
+    messages: list[str] = []
+    for skip in skipped:
+        message = skipped_message(skip, chosen)
+        aside = skip.path.with_name(f"torn-{skip.path.name}")
+        if chosen is not None and not aside.exists():
+            try:
+                skip.path.rename(aside)
+                message = message[:-1] + f" (the torn folder is kept as {aside.name})."
+            except OSError:
+                pass
+        log.warning("%s", message)
+        messages.append(message)
+    if chosen is None:
+        why = "; ".join(f"{s.path.name}: {s.reason}" for s in skipped)
+        raise BnnerError(
+            f"Run {rd.path} has no complete checkpoint to resume from{' (' + why + ')' if why else ''}:"
+            " start it again instead."
+        )
+    return chosen, skipped, messages
+
+
 def run_worker(run_dir: str | Path, *, resume: bool = False, cancel: Any = None, **overrides: Any) -> int:
     """The whole training process; returns the exit code. `overrides` go to `train_run` (tests)."""
     from bnner_tui.core.events import EventWriter
-    from bnner_tui.core.runs import RunDir, acquire_lock, latest_checkpoint
+    from bnner_tui.core.runs import RunDir, acquire_lock
     from bnner_tui.core.train.pipeline import CancelFlag
 
     rd = RunDir(run_dir)
@@ -129,14 +209,19 @@ def run_worker(run_dir: str | Path, *, resume: bool = False, cancel: Any = None,
         cfg = TrainConfig.from_toml(rd.config_path)
         resume_from = None
         if resume:
-            ckpt = latest_checkpoint(rd)
-            if ckpt is None:
-                raise BnnerError(f"Run {rd.path} has no complete checkpoint to resume from: start it again instead.")
+            ckpt, skipped, skip_messages = choose_resume_checkpoint(rd)
             resume_from = ckpt
             from_step = int(ckpt.name.split("-")[-1])
             log.info("resuming from %s (step %d)", ckpt, from_step)
             if events is not None:
-                events.emit("resumed", from_step=from_step, checkpoint=str(ckpt))
+                events.emit(
+                    "resumed",
+                    from_step=from_step,
+                    checkpoint=str(ckpt),
+                    skipped=[{"checkpoint": str(s.path), "reason": s.reason} for s in skipped],
+                )
+                for message in skip_messages:  # after `resumed`, which stays the process's first event
+                    events.emit("log", level="warning", message=message)
 
         from bnner_tui.core.train.pipeline import train_run
 
@@ -162,7 +247,7 @@ def run_worker(run_dir: str | Path, *, resume: bool = False, cancel: Any = None,
     except BaseException as err:  # every failure must end as a `failed` event
         if isinstance(err, SystemExit) and not err.code:
             raise
-        reason = failure_reason(err, cfg)
+        reason = failure_reason(err, cfg, rd.path)
         log.error("failed: %s\n%s", reason, traceback.format_exc())
         if events is not None:
             try:

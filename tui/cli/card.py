@@ -14,9 +14,11 @@ import typer
 from rich.console import Console
 
 from bnner_tui.core.errors import BnnerError
+from bnner_tui.tui.cli.errors import warn
 
-_out = Console(highlight=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup=False: everything printed here is made of user text (paths, card lines, problems).
+_out = Console(highlight=False, soft_wrap=True, markup=False)
+_err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 card_app = typer.Typer(
     name="card",
@@ -27,8 +29,10 @@ card_app = typer.Typer(
 
 
 def _fail(err: BnnerError) -> typer.Exit:
-    _err.print(f"[bold red]error:[/] {err}", markup=True)
-    return typer.Exit(2)
+    from bnner_tui.tui.cli.errors import EXIT_USER_ERROR, report_user_error
+
+    report_user_error(err, console=_err)
+    return typer.Exit(EXIT_USER_ERROR)
 
 
 @card_app.command("render")
@@ -63,7 +67,7 @@ def render(
     if result.backup is not None:
         _err.print(f"previous card kept as {result.backup}")
     for problem in result.problems:
-        _err.print(f"[yellow]warning:[/] {result.path}:{problem.line}: {problem.message}", markup=True)
+        warn(f"{result.path}:{problem.line}: {problem.message}", console=_err)
 
 
 @card_app.command("validate")
@@ -125,7 +129,7 @@ def publish_cmd(
         for line in format_plan(result.plan):
             _out.print("  " + line)
         for problem in result.plan.problems:
-            _err.print(f"[yellow]card problem:[/] line {problem.line}: {problem.message}", markup=True)
+            warn(f"line {problem.line}: {problem.message}", label="card problem:", console=_err)
         return
     _out.print(f"published {len(result.plan.files)} files to {result.repo_url}")
     if result.pr_url:

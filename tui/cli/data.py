@@ -7,13 +7,13 @@ line on stderr and exit with code 2, also when the commands run in-process (test
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import typer
+from rich.text import Text
 
 from bnner_tui.core.errors import BnnerError
+from bnner_tui.tui.cli.errors import user_errors, warn
 
 data_app = typer.Typer(
     name="data",
@@ -28,30 +28,19 @@ SOURCE_HELP = (
 SCHEME_HELP = "Tag scheme of the input: auto, iob2 (bio), iob1, bioes (iobes), bilou, io. Output is always IOB2."
 
 
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """BnnerError -> one line on stderr, exit code 2 (same as the console-script entry point)."""
-    try:
-        yield
-    except BnnerError as err:
-        from bnner_tui.tui.cli.errors import report_user_error
-
-        report_user_error(err)
-        raise typer.Exit(2) from None
+_user_errors = user_errors  # BnnerError -> one sentence on stderr, exit status 2
 
 
 def _console() -> Any:
+    """markup=False: words, tags, paths and names printed here are user data, never markup."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, markup=False)
 
 
 def _warn(source: Any) -> None:
-    from rich.console import Console
-
-    err = Console(stderr=True, highlight=False)
     for w in source.warnings:
-        err.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
+        warn(w)
 
 
 def _load(spec: str, scheme: str) -> Any:
@@ -85,7 +74,7 @@ def stats_cmd(
         tok = _load_tokenizer(tokenizer) if tokenizer else None
         st = compute_stats(loaded, tokenizer=tok, max_length=max_length)
         console = _console()
-        console.print(f"[bold]{loaded.name}[/] · {loaded.scheme} tags", soft_wrap=True)
+        console.print(Text.assemble((loaded.name, "bold"), f" · {loaded.scheme} tags"), soft_wrap=True)
         table = Table()
         table.add_column("split")
         table.add_column("sentences", justify="right")
@@ -142,7 +131,7 @@ def show_cmd(
         labelled = loaded.is_labelled(split)
         names = loaded.label_names
         console = _console()
-        console.print(f"[bold]{loaded.name}[/] · {split} #{index} of {len(ds)}", soft_wrap=True)
+        console.print(Text.assemble((loaded.name, "bold"), f" · {split} #{index} of {len(ds)}"), soft_wrap=True)
         console.print(" ".join(words), soft_wrap=True)
         table = Table()
         for col in ("#", "word", "tag"):
@@ -178,11 +167,15 @@ def _show_pieces(
         console.print("(unlabelled split: every piece is -100, nothing to learn or score)")
     for label, found in (("[UNK] words", al.unk_words), ("words whose pieces do not decode back", al.mismatch_words)):
         if found:
-            console.print(f"[yellow]{label}:[/] {', '.join(words[i] for i in found)}", soft_wrap=True)
+            console.print(
+                Text.assemble((f"{label}:", "yellow"), " ", ", ".join(words[i] for i in found)), soft_wrap=True
+            )
     if al.truncated:
         console.print(
-            f"[yellow]this sentence has {al.n_pieces_untruncated} pieces, "
-            f"more than --max-length {max_length}: truncated[/]"
+            Text(
+                f"this sentence has {al.n_pieces_untruncated} pieces, more than --max-length {max_length}: truncated",
+                style="yellow",
+            )
         )
 
 

@@ -14,6 +14,7 @@ from typing import IO, Any
 import typer
 
 from bnner_tui.core.errors import BnnerError, DataFormatError, ModelNotFoundError
+from bnner_tui.tui.cli.errors import user_errors, warn
 
 FORMATS = ("pretty", "jsonl", "conll")
 _TYPE_STYLES = {"PER": "bold magenta", "ORG": "bold cyan", "LOC": "bold green", "MISC": "bold yellow"}
@@ -29,6 +30,10 @@ def _style(label: str, extra: dict[str, str]) -> str:
 
 
 # ------------------------------------------------------------------------------------ input
+
+# A line longer than this (in characters) is tagged piece by piece (`split_long_text`), so
+# memory follows the piece, not the line: one 5 MB line once took 1.06 GB.
+LONG_LINE_CHARS = 20_000
 
 
 class _Item:
@@ -46,20 +51,27 @@ def _parse_jsonl(line: str, where: str, lineno: int) -> _Item:
         obj = json.loads(line)
     except json.JSONDecodeError as err:
         raise DataFormatError(where, lineno, f"is not valid JSON ({err.msg})") from None
+    except RecursionError:
+        raise DataFormatError(where, lineno, "is JSON nested too deeply to read") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
         raise DataFormatError(where, lineno, 'is not a JSON object with a "text" string')
     return _Item(obj["text"], obj)
 
 
-def _read_items(stream: IO[str], where: str, jsonl: bool | None) -> Iterator[_Item]:
-    """Items from a text stream: one per line, or one per jsonl record (blank jsonl lines skipped).
+def _read_items(stream: IO[bytes] | IO[str], where: str, jsonl: bool | None) -> Iterator[_Item]:
+    """Items from a stream: one per line, or one per jsonl record (blank jsonl lines skipped).
 
-    `jsonl=None` decides from the first non-blank line (for stdin, which has no file extension).
+    A binary stream is decoded line by line with strict UTF-8, so a bad byte names its exact
+    line whatever the locale (under C.UTF-8 Python's own stdin would let it through as a lone
+    surrogate). `jsonl=None` decides from the first non-blank line (for stdin, which has no file
+    extension).
     """
     lineno = 0
     try:
         for raw_line in stream:
             lineno += 1
+            if isinstance(raw_line, bytes):
+                raw_line = raw_line.decode("utf-8")
             line = raw_line.rstrip("\r\n")
             if jsonl is None and line.strip():
                 jsonl = line.lstrip().startswith("{") and line.rstrip().endswith("}")
@@ -69,14 +81,16 @@ def _read_items(stream: IO[str], where: str, jsonl: bool | None) -> Iterator[_It
             else:
                 yield _Item(line)
     except UnicodeDecodeError:
-        raise DataFormatError(where, lineno + 1, "is not UTF-8 text") from None
+        raise DataFormatError(where, lineno, "is not UTF-8 text") from None
     except OSError as err:
         raise DataFormatError(where, None, f"cannot be read ({err.strerror or err})") from None
 
 
-def _open_file(path: Path) -> IO[str]:
+def _open_file(path: Path) -> IO[bytes]:
     try:
-        return open(path, encoding="utf-8", newline="")
+        if path.is_dir():
+            raise IsADirectoryError(path)
+        return open(path, "rb")
     except FileNotFoundError:
         raise DataFormatError(path, None, "does not exist") from None
     except IsADirectoryError:
@@ -87,10 +101,22 @@ def _open_file(path: Path) -> IO[str]:
 
 def _count_lines(path: Path) -> int | None:
     try:
+        if not path.is_file():
+            return None
         with open(path, "rb") as fh:
             return sum(1 for _ in fh)
     except OSError:
         return None
+
+
+def _check_argument_text(text: str) -> None:
+    """The TEXT argument: Python decodes bad argv bytes to lone surrogates; name the byte instead."""
+    for i, ch in enumerate(text):
+        if "\udc80" <= ch <= "\udcff":
+            raise BnnerError(
+                f"The text argument is not valid UTF-8 (byte 0x{ord(ch) - 0xDC00:02x} at character {i}):"
+                " pass UTF-8 text, or a file with --file."
+            )
 
 
 # ------------------------------------------------------------------------------------ output
@@ -102,10 +128,11 @@ def _write_jsonl(out: IO[str], item: _Item, result: Any) -> None:
     out.write(dumps(result, item.fields) + "\n")
 
 
-def _write_conll(out: IO[str], result: Any) -> None:
+def _write_conll(out: IO[str], result: Any, *, end: bool = True) -> None:
     for w in result.words:
         out.write(f"{w.text}\t{w.label}\n")
-    out.write("\n")
+    if end:
+        out.write("\n")
 
 
 def _pretty(console: Any, result: Any, extra: dict[str, str], *, show_table: bool) -> None:
@@ -117,7 +144,7 @@ def _pretty(console: Any, result: Any, extra: dict[str, str], *, show_table: boo
     console.print(text)
     if show_table:
         if not result.entities:
-            console.print("[dim](no entities)[/]")
+            console.print(Text("(no entities)", style="dim"))
         for e in result.entities:
             console.print(
                 Text.assemble(
@@ -159,6 +186,52 @@ def _default_model(runs_dir: Path) -> str:
     return str(found.parent)
 
 
+class _Ticker:
+    """Progress on stderr: a live bar on a terminal, else a plain line every few seconds (a pipe
+    or a log file still shows that a 5 MB input is moving), then nothing once it is done."""
+
+    def __init__(self, console: Any, *, total: int | None, every_s: float = 10.0) -> None:
+        import time
+
+        self._time = time.monotonic
+        self.console = console
+        self.items = 0
+        self.words = 0
+        self._every = every_s
+        self._t0 = self._last = self._time()
+        self._progress: Any = None
+        if console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("tagging"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("items · {task.fields[words]} words"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
+            self._task = self._progress.add_task("tag", total=total, words=0)
+            self._progress.start()
+
+    def advance(self, items: int, words: int) -> None:
+        self.items += items
+        self.words += words
+        if self._progress is not None:
+            self._progress.update(self._task, advance=items, words=self.words)
+            return
+        now = self._time()
+        if now - self._last >= self._every:
+            self._last = now
+            rate = self.words / max(now - self._t0, 1e-9)
+            self.console.print(f"tagging: {self.items} items, {self.words} words ({rate:.0f} words/s)")
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
 def tag_command(
     text: str | None = typer.Argument(None, help="Text to tag. '-' reads items from stdin, one per line."),
     model: str | None = typer.Option(
@@ -182,6 +255,22 @@ def tag_command(
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where runs live."),
 ) -> None:
     """Tag Bengali (or any) text; offsets point exactly into the text as given."""
+    with user_errors():
+        _tag(text, model, file, fmt, average, strict_iob, batch_size, quantize, bf16, runs_dir)
+
+
+def _tag(
+    text: str | None,
+    model: str | None,
+    file: str | None,
+    fmt: str,
+    average: bool,
+    strict_iob: bool,
+    batch_size: int,
+    quantize: bool,
+    bf16: bool,
+    runs_dir: Path,
+) -> None:
     if fmt not in FORMATS:
         raise BnnerError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}.")
     source: str | None = None  # None: the single TEXT argument
@@ -193,14 +282,16 @@ def tag_command(
         raise BnnerError("Nothing to tag: give the text, --file FILE, or pipe text on stdin.")
     if file is not None and text is not None:
         raise BnnerError("Give either the text or --file, not both.")
+    if source is None and text is not None:
+        _check_argument_text(text)
 
-    stream: IO[str] | None = None
+    stream: IO[bytes] | IO[str] | None = None
     total: int | None = None
     where = "<text>"
+    jsonl: bool | None = None
     if source == "-":
-        stream = sys.stdin
+        stream = getattr(sys.stdin, "buffer", None) or sys.stdin
         where = "<stdin>"
-        jsonl: bool | None = None
     elif source is not None:
         path = Path(source)
         stream = _open_file(path)
@@ -209,78 +300,135 @@ def tag_command(
         total = _count_lines(path)
 
     from rich.console import Console
+    from rich.text import Text
 
-    err_console = Console(stderr=True, highlight=False)
-    out_console = Console(highlight=False, soft_wrap=True)
+    err_console = Console(stderr=True, highlight=False, markup=False)
+    out_console = Console(highlight=False, soft_wrap=True, markup=False)
     model_spec = model if model is not None else _default_model(runs_dir)
 
     from bnner_tui.core.tagger import Tagger, iter_chunks
 
-    with err_console.status(f"Loading model {model_spec} …", spinner="dots"):
-        tagger = Tagger.load(
-            model_spec,
-            aggregation="average" if average else "first",
-            quantize=quantize,
-            bf16=bf16,
-            orphan_i="drop" if strict_iob else "start",
-            runs_dir=runs_dir,
-        )
-    for warning in tagger.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}")
-    extra: dict[str, str] = {}
-
     try:
+        with err_console.status(Text(f"Loading model {model_spec} …"), spinner="dots"):
+            tagger = Tagger.load(
+                model_spec,
+                aggregation="average" if average else "first",
+                quantize=quantize,
+                bf16=bf16,
+                orphan_i="drop" if strict_iob else "start",
+                runs_dir=runs_dir,
+            )
+        for warning in tagger.warnings:
+            warn(warning, console=err_console)
+        extra: dict[str, str] = {}
+        out = sys.stdout
+
         if stream is None:
             assert text is not None
             result = tagger.tag(text)
             if fmt == "jsonl":
-                _write_jsonl(sys.stdout, _Item(text), result)
+                _write_jsonl(out, _Item(text), result)
             elif fmt == "conll":
-                _write_conll(sys.stdout, result)
+                _write_conll(out, result)
             else:
                 _legend(out_console, tagger.labels, extra)
                 _pretty(out_console, result, extra, show_table=True)
             return
 
-        items = _read_items(stream, where, jsonl)
-        chunk_size = batch_size if source == "-" else max(256, batch_size * 8)
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        progress = Progress(
-            TextColumn("tagging"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err_console,
-            transient=True,
-            disable=source == "-" or not err_console.is_terminal,
-        )
         if fmt == "pretty":
             _legend(out_console, tagger.labels, extra)
+        ticker = _Ticker(err_console, total=total)
         n_entities = 0
-        n_items = 0
-        with progress:
-            task = progress.add_task("tag", total=total)
-            for chunk in iter_chunks(items, chunk_size):
-                results = tagger.tag_batch([it.text for it in chunk], batch_size=batch_size)
-                for item, result in zip(chunk, results, strict=True):
-                    n_entities += len(result.entities)
-                    if fmt == "jsonl":
-                        _write_jsonl(sys.stdout, item, result)
-                    elif fmt == "conll":
-                        _write_conll(sys.stdout, result)
+
+        def emit(item: _Item, result: Any) -> None:
+            if fmt == "jsonl":
+                _write_jsonl(out, item, result)
+            elif fmt == "conll":
+                _write_conll(out, result)
+            else:
+                _pretty(out_console, result, extra, show_table=False)
+
+        try:
+            # Batches of `batch_size` items: output is written (and flushed) batch by batch, so
+            # memory follows the batch and a consumer sees results while the input still flows.
+            for chunk in iter_chunks(_read_items(stream, where, jsonl), batch_size):
+                short = [it for it in chunk if len(it.text) <= LONG_LINE_CHARS]
+                results = iter(tagger.tag_batch([it.text for it in short], batch_size=batch_size))
+                for item in chunk:
+                    if len(item.text) > LONG_LINE_CHARS:
+                        n_words, n_ents = _tag_long(tagger, item, fmt, out, out_console, extra, batch_size)
                     else:
-                        _pretty(out_console, result, extra, show_table=False)
-                sys.stdout.flush()
-                n_items += len(chunk)
-                progress.update(task, advance=len(chunk))
-        if fmt == "pretty" or sys.stdout.isatty():
-            err_console.print(f"[dim]{n_items} items, {n_entities} entities ({tagger.source})[/]")
+                        result = next(results)
+                        emit(item, result)
+                        n_words, n_ents = len(result.words), len(result.entities)
+                    n_entities += n_ents
+                    ticker.advance(1, n_words)
+                out.flush()
+        finally:
+            ticker.close()
+        if fmt == "pretty" or out.isatty():
+            err_console.print(Text(f"{ticker.items} items, {n_entities} entities ({tagger.source})", style="dim"))
     except BrokenPipeError:
         sys.stderr.close()  # e.g. `| head`: stop quietly
     finally:
-        if stream is not None and stream is not sys.stdin:
+        if stream is not None and stream not in (sys.stdin, getattr(sys.stdin, "buffer", None)):
             stream.close()
+
+
+def _tag_long(
+    tagger: Any, item: _Item, fmt: str, out: IO[str], console: Any, extra: dict[str, str], batch_size: int
+) -> tuple[int, int]:
+    """One very long line, tagged piece by piece (cut after a sentence end where possible) and
+    written as it goes; offsets stay offsets into the whole line. Returns (words, entities).
+
+    jsonl keeps the one schema (core.tagoutput): entities are written as they come, the words
+    wait in a spooled temporary file (memory up to 1 MB, then disk) and follow them.
+    """
+    import tempfile
+
+    from bnner_tui.core.tagger import split_long_text
+    from bnner_tui.core.tagoutput import record
+
+    n_words = n_ents = 0
+    words_buf: Any = None
+    if fmt == "jsonl":
+        head = dict(item.fields) if item.fields else {"text": item.text}
+        head.pop("entities", None)
+        head.pop("words", None)
+        out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "entities": [')
+        words_buf = tempfile.SpooledTemporaryFile(max_size=1_000_000, mode="w+", encoding="utf-8")
+    sep_e = sep_w = ""
+    for offset, piece in split_long_text(item.text, LONG_LINE_CHARS):
+        result = tagger.tag(piece)
+        n_words += len(result.words)
+        n_ents += len(result.entities)
+        if fmt == "jsonl":
+            rec = record(result)
+            for key, sink in (("entities", out), ("words", words_buf)):
+                for span in rec[key]:
+                    span["start"] += offset
+                    span["end"] += offset
+                    if key == "entities":
+                        sink.write(sep_e + json.dumps(span, ensure_ascii=False))
+                        sep_e = ", "
+                    else:
+                        sink.write(sep_w + json.dumps(span, ensure_ascii=False))
+                        sep_w = ", "
+        elif fmt == "conll":
+            _write_conll(out, result, end=False)
+        else:
+            _pretty(console, result, extra, show_table=False)
+        out.flush()
+    if fmt == "jsonl":
+        out.write('], "words": [')
+        words_buf.seek(0)
+        while block := words_buf.read(1 << 16):
+            out.write(block)
+        words_buf.close()
+        out.write("]}\n")
+    elif fmt == "conll":
+        out.write("\n")
+    return n_words, n_ents
 
 
 def register(app: typer.Typer) -> None:

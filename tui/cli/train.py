@@ -22,13 +22,13 @@ from rich.table import Table
 
 from bnner_tui.core.errors import BnnerError
 from bnner_tui.core.events import TERMINAL_TYPES, EventTail, read_events
+from bnner_tui.tui.cli.errors import esc
 from bnner_tui.tui.presentation import STATUS_STYLE, format_duration
 
 console = Console(highlight=False)
 
 EXIT_FAILED = 1
 EXIT_CANCELLED = 130
-
 
 
 # ---- formatting helpers ------------------------------------------------------------------------
@@ -201,7 +201,7 @@ class _Follower:
         elif kind == "log":
             level = str(ev.get("level", "info")).lower()
             if level in ("warning", "error", "critical"):
-                self.say(f"[yellow]{level}:[/] {ev.get('message', '')}")
+                self.say(f"[yellow]{level}:[/] {esc(ev.get('message', ''))}")
         if kind in TERMINAL_TYPES:
             self.terminal = ev
             if isinstance(ev.get("step"), int):
@@ -326,8 +326,8 @@ def _report_end(run: Any, view: _Follower) -> str:
         )
         return "cancelled"
     if kind == "failed":
-        console.print(f"[bold red]Failed:[/] {ev.get('reason', 'unknown reason')}")
-        console.print(f"Full details in {run.log_path}")
+        console.print(f"[bold red]Failed:[/] {esc(ev.get('reason', 'unknown reason'))}")
+        console.print(f"Full details in {esc(run.log_path)}")
         return "failed"
     return "killed"
 
@@ -352,59 +352,25 @@ def _parse_set(items: list[str] | None) -> dict[str, Any]:
 def train_command(
     config_file: Path | None = typer.Option(None, "--config", "-c", help="A TOML file of TrainConfig keys."),
     preset: str | None = typer.Option(None, "--preset", "-p", help="tutorial | gpu-fast | cpu-demo."),
-    data: str | None = typer.Option(None, "--data", help="demo | wikiann | hub:ID[:CONFIG] | a file or folder."),
-    model: str | None = typer.Option(None, "--model", help="auto | offline | a hub id | a local model folder."),
-    tokenizer: str | None = typer.Option(None, "--tokenizer", help="Tokenizer folder for the offline model."),
-    epochs: float | None = typer.Option(None, "--epochs", help="Training epochs."),
-    max_steps: int | None = typer.Option(None, "--max-steps", help="Stop after N optimizer steps (overrides epochs)."),
-    batch_size: int | None = typer.Option(None, "--batch-size", help="Per-device training batch size."),
-    learning_rate: float | None = typer.Option(None, "--lr", "--learning-rate", help="Peak learning rate."),
-    strategy: str | None = typer.Option(None, "--strategy", help="Subword labels: first | all | all-b2i."),
-    max_length: int | None = typer.Option(None, "--max-length", help="Truncate sentences to N pieces."),
-    grad_accum: int | None = typer.Option(None, "--grad-accum", help="Gradient accumulation steps."),
-    precision: str | None = typer.Option(None, "--precision", help="auto | bf16 | fp16 | fp32."),
-    eval_every: str | None = typer.Option(None, "--eval-every", help='"epoch" or a step count.'),
-    save_every: str | None = typer.Option(None, "--save-every", help='"epoch" or a step count.'),
-    seed: int | None = typer.Option(None, "--seed"),
-    tracking: str | None = typer.Option(None, "--tracking", help="none | wandb | wandb-offline."),
-    nproc: int | None = typer.Option(None, "--nproc", help="Processes (data parallel, via torchrun)."),
-    run_name: str | None = typer.Option(None, "--run-name", help="Run folder name (default: <preset>-<time>)."),
-    output_root: str | None = typer.Option(None, "--output-root", help="Where run folders go (default: runs)."),
     set_: list[str] | None = typer.Option(None, "--set", help="Any other TrainConfig key: --set warmup_ratio=0.1."),
     resume: str | None = typer.Option(None, "--resume", help="Continue this run (name or folder) from its checkpoint."),
     detach: bool = typer.Option(False, "--detach", help="Start the run and return; follow it later."),
+    **config_flags: Any,
 ) -> None:
     """Fine-tune a token classifier: launches the training process and follows its progress."""
     from bnner_tui.core.config import resolve_config
     from bnner_tui.core.runs import find_run
     from bnner_tui.core.train.launch import launch, resume_run
 
-    flags: dict[str, Any] = {
-        "data": data,
-        "model": model,
-        "tokenizer": tokenizer,
-        "epochs": epochs,
-        "max_steps": max_steps,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "strategy": strategy,
-        "max_length": max_length,
-        "grad_accum": grad_accum,
-        "precision": precision,
-        "eval_every": eval_every,
-        "save_every": save_every,
-        "seed": seed,
-        "tracking": tracking,
-        "nproc": nproc,
-        "run_name": run_name,
-        "output_root": output_root,
-    }
+    flags: dict[str, Any] = dict(config_flags)  # one option per TrainConfig field with `cli` names
+    output_root = flags.get("output_root")
     extra = _parse_set(set_)
     if resume is not None:
         given = sorted(k for k, v in {**flags, **extra}.items() if v is not None and k != "output_root")
         if given or config_file or preset:
             console.print(
-                f"[yellow]note:[/] a resumed run keeps its saved config; ignoring {', '.join(given) or 'the config'}."
+                "[yellow]note:[/] a resumed run keeps its saved config;"
+                f" ignoring {esc(', '.join(given) or 'the config')}."
             )
         run = find_run(resume, root=output_root or "runs")
         offset = run.events_path.stat().st_size if run.events_path.exists() else 0
@@ -416,17 +382,47 @@ def train_command(
         proc = launch(cfg)
         run = proc.run_dir  # type: ignore[attr-defined]
         offset = 0
-    console.print(f"Run [bold]{run.name}[/] in {run.path} (pid {proc.pid}; log {run.log_path})")
+    console.print(f"Run [bold]{esc(run.name)}[/] in {esc(run.path)} (pid {proc.pid}; log {esc(run.log_path)})")
     if detach:
         console.print(
-            f"Running in the background. Follow: bnner-tui follow {run.name} --root {run.path.parent}"
-            f" · cancel: bnner-tui cancel {run.name} --root {run.path.parent} · raw events: tail -f {run.events_path}"
+            esc(
+                f"Running in the background. Follow: bnner-tui follow {run.name} --root {run.path.parent}"
+                f" · cancel: bnner-tui cancel {run.name} --root {run.path.parent}"
+                f" · raw events: tail -f {run.events_path}"
+            )
         )
         return
     status = follow_run(run, proc=proc, offset=offset)
     code = _EXIT.get(status, EXIT_FAILED)
     if code:
         raise typer.Exit(code)
+
+
+def _with_config_options(command: Any) -> Any:
+    """Gives `train_command` one option per TrainConfig field that has CLI names (`Spec.cli`), so an
+    option, its type and its help are written once, in core.config, next to the field."""
+    import inspect
+
+    from bnner_tui.core.config import SPECS
+
+    py_types: dict[str, type] = {"int": int, "float": float}
+    sig = inspect.signature(command)
+    fixed = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    generated = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=typer.Option(None, *spec.cli, help=spec.help),
+            annotation=py_types.get(spec.kind, str) | None,
+        )
+        for name, spec in SPECS.items()
+        if spec.cli
+    ]
+    command.__signature__ = sig.replace(parameters=[*fixed, *generated])
+    return command
+
+
+train_command = _with_config_options(train_command)
 
 
 def _resume_offset(run: Any, size_before: int) -> int:

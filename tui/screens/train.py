@@ -23,7 +23,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from bnner_tui.core.config import PRECISIONS, PRESETS, STRATEGIES, TRACKING, TrainConfig
+from bnner_tui.core.config import PRESETS, SPECS, TrainConfig
 from bnner_tui.core.errors import BnnerError, ConfigError
 from bnner_tui.tui.widgets.monitor import RunMonitor
 from bnner_tui.tui.widgets.monitor.commands import ScreenActions
@@ -42,30 +42,17 @@ class Field:
     empty: Any = None  # value an empty input stands for
 
 
-FIELDS: tuple[Field, ...] = (
-    Field("data", "data source (demo, wikiann, hub:ID, path)"),
-    Field("model", "model (auto, offline, hub id, folder)"),
-    Field("tokenizer", "tokenizer folder (offline model)", optional=True),
-    Field("strategy", "label alignment", choices=STRATEGIES),
-    Field("max_length", "max length (pieces)"),
-    Field("learning_rate", "learning rate"),
-    Field("batch_size", "batch size"),
-    Field("epochs", "epochs"),
-    Field("max_steps", "max steps (-1 = use epochs)", optional=True, empty=-1),
-    Field("warmup_ratio", "warmup ratio"),
-    Field("weight_decay", "weight decay"),
-    Field("precision", "precision", choices=PRECISIONS),
-    Field("eval_every", "evaluate every (epoch or steps)"),
-    Field("save_every", "save every (epoch or steps)"),
-    Field("early_stopping_patience", "early stopping patience (empty = off)", optional=True),
-    Field("seed", "seed"),
-    Field("run_name", "run name (empty = generated)", optional=True),
-    Field("tracking", "tracking", choices=TRACKING),
-    Field("logging_steps", "log every (steps)"),
-    Field("offline_hidden_size", "offline model hidden size"),
-    Field("offline_layers", "offline model layers"),
-    Field("offline_heads", "offline model heads"),
-    Field("offline_vocab_size", "offline model vocabulary size"),
+# The form rows come from the fields' specs in core.config (label, choices, what empty means).
+FIELDS: tuple[Field, ...] = tuple(
+    Field(
+        key,
+        spec.form,
+        choices=spec.choices or None,
+        optional=spec.optional or spec.empty is not None,
+        empty=spec.empty,
+    )
+    for key, spec in SPECS.items()
+    if spec.form is not None
 )
 FIELD_BY_KEY = {f.key: f for f in FIELDS}
 
