@@ -109,6 +109,15 @@ def _model_problem(model: str) -> str | None:
         return None
     if _looks_like_path(model):
         return f"Model path {model} does not exist."
+    # A hub id: settle now whether it can be had (cache, or a hub answering within seconds),
+    # before a run folder exists, instead of in the worker a dozen seconds later.
+    from bnner_tui.core.train.models import hub_model_cached, hub_reachable
+
+    if hub_model_cached(model):
+        return None
+    ok, why = hub_reachable(3.0)
+    if not ok:
+        return f"Model {model} is not in the local cache and {why}: connect, or use --model offline or a local folder."
     return None
 
 
