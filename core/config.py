@@ -325,14 +325,18 @@ class TrainConfig:
     # ---- persistence --------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain values (None kept); safe to log: the config never holds tokens or keys."""
+        """Plain values (None kept). A value can hold a secret a user typed there: files get
+        `to_toml_str` (scrubbed) and logs `core.secrets.scrub(...)`."""
         return dataclasses.asdict(self)
 
     def to_toml_str(self) -> str:
         import tomli_w
 
         # TOML has no null: a None field is left out and reads back as its default (always None).
-        body = {k: v for k, v in self.to_dict().items() if v is not None}
+        from bnner_tui.core.secrets import scrub
+
+        # No secret value is ever written, even where a user put one (a token as a W&B tag).
+        body = scrub({k: v for k, v in self.to_dict().items() if v is not None})
         header = "# bnner-tui run configuration (bnner-tui train --config FILE). Unset keys use their defaults.\n"
         return header + tomli_w.dumps(body)
 

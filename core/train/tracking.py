@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bnner_tui.core import secrets
 from bnner_tui.core.errors import ConfigError
 
 WANDB_HOST = "api.wandb.ai"
-# Environment variables whose values must never reach a run file or the W&B config.
-SECRET_ENV = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "WANDB_API_KEY", "HF_API_TOKEN")
-_SECRET_WORDS = ("token", "api_key", "apikey", "password", "secret")
+# Which values are secret, and how they are scrubbed, live in core.secrets (one set everywhere).
+SECRET_ENV = secrets.SECRET_ENV
 
 
 @dataclass
@@ -58,8 +58,13 @@ def setup_tracking(cfg: Any, run_path: str | Path, run_name: str | None = None) 
         import wandb  # noqa: F401
     except ImportError as err:
         raise ConfigError("W&B tracking needs the wandb package: pip install wandb.") from err
+    hidden = secrets.secret_values()
+
+    def clean(value: Any) -> str:
+        return secrets.scrub_text(str(value), hidden)
+
     env = {
-        "WANDB_PROJECT": str(cfg.wandb_project or "bnner-tui"),
+        "WANDB_PROJECT": clean(cfg.wandb_project or "bnner-tui"),
         "WANDB_LOG_MODEL": "false",  # checkpoints stay in the run folder, not uploaded
         "WANDB_WATCH": "false",
         "WANDB_SILENT": "true",
@@ -67,12 +72,14 @@ def setup_tracking(cfg: Any, run_path: str | Path, run_name: str | None = None) 
         "WANDB_DISABLE_CODE": "true",
         "WANDB_DISABLE_GIT": "true",
     }
+    # Every field W&B records (tags, entity, name, project) goes through the same scrubber as the
+    # run files: a token pasted as a tag must not reach the tracker either.
     if cfg.wandb_entity:
-        env["WANDB_ENTITY"] = str(cfg.wandb_entity)
+        env["WANDB_ENTITY"] = clean(cfg.wandb_entity)
     if cfg.wandb_tags:
-        env["WANDB_TAGS"] = ",".join(str(t) for t in cfg.wandb_tags)
+        env["WANDB_TAGS"] = ",".join(clean(t) for t in cfg.wandb_tags)
     if run_name:
-        env["WANDB_NAME"] = run_name
+        env["WANDB_NAME"] = clean(run_name)
     wandb_root = Path(run_path) / "wandb"
     if mode == "wandb-offline":
         env["WANDB_MODE"] = "offline"
@@ -106,20 +113,8 @@ def tracking_env(setup: TrackingSetup) -> Iterator[None]:
 
 
 def redact(config: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy safe to log: secret-looking keys dropped, and any secret env value scrubbed from strings."""
-    secrets = [v for k in SECRET_ENV if (v := os.environ.get(k))]
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {k: clean(v) for k, v in value.items() if not any(w in str(k).lower() for w in _SECRET_WORDS)}
-        if isinstance(value, (list, tuple)):
-            return [clean(v) for v in value]
-        if isinstance(value, str):
-            for s in secrets:
-                value = value.replace(s, "<redacted>")
-        return value
-
-    return clean(dict(config))
+    """A copy safe to log: secret-looking keys dropped, and any secret value scrubbed from strings."""
+    return dict(secrets.scrub(dict(config), drop_secret_keys=True))
 
 
 def find_offline_run(wandb_dir: str | Path) -> Path | None:

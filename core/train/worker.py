@@ -32,11 +32,46 @@ def _rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
 
+class _ScrubbingFormatter(logging.Formatter):
+    """train.log never holds a secret value: the whole formatted record (message, arguments and
+    traceback alike) goes through core.secrets.scrub_text."""
+
+    def __init__(self, fmt: str) -> None:
+        super().__init__(fmt)
+        from bnner_tui.core.secrets import secret_values
+
+        self._secrets = secret_values()
+
+    def format(self, record: logging.LogRecord) -> str:
+        from bnner_tui.core.secrets import scrub_text
+
+        return scrub_text(super().format(record), self._secrets)
+
+
+class ScrubbedEvents:
+    """The run's event writer with every field scrubbed of secret values (a failure reason or a
+    log message can quote a token the user pasted somewhere)."""
+
+    def __init__(self, writer: Any) -> None:
+        from bnner_tui.core.secrets import secret_values
+
+        self._writer = writer
+        self._secrets = secret_values()
+
+    def emit(self, type: str, **fields: Any) -> Any:
+        from bnner_tui.core.secrets import scrub
+
+        return self._writer.emit(type, **scrub(fields, self._secrets))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._writer, name)
+
+
 def setup_logging(log_path: Path, rank: int) -> logging.Handler:
     """Everything (ours, transformers', warnings) into train.log; rank > 0 only for errors."""
     handler = logging.FileHandler(log_path, encoding="utf-8")
     prefix = f"[rank {rank}] " if rank else ""
-    handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s {prefix}%(name)s: %(message)s"))
+    handler.setFormatter(_ScrubbingFormatter(f"%(asctime)s %(levelname)s {prefix}%(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO if rank == 0 else logging.WARNING)
@@ -203,7 +238,7 @@ def run_worker(run_dir: str | Path, *, resume: bool = False, cancel: Any = None,
     try:
         if rank == 0:
             lock = acquire_lock(rd)
-            events = EventWriter(rd.events_path)
+            events = ScrubbedEvents(EventWriter(rd.events_path))
         from bnner_tui.core.config import TrainConfig
 
         cfg = TrainConfig.from_toml(rd.config_path)
@@ -255,7 +290,9 @@ def run_worker(run_dir: str | Path, *, resume: bool = False, cancel: Any = None,
             except (OSError, ValueError):
                 pass
         if rank == 0:
-            print(reason, file=sys.stderr)
+            from bnner_tui.core.secrets import scrub_text
+
+            print(scrub_text(reason), file=sys.stderr)
         return EXIT_FAILED
     finally:
         if events is not None:
