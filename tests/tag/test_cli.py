@@ -148,3 +148,75 @@ def test_fast_precision_options_run(forced_model_dir: Path) -> None:
         result = _invoke(["-m", str(forced_model_dir), "--format", "jsonl", flag, "ঢাকা শহর"])
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["entities"][0]["text"] == "ঢাকা শহর"
+
+
+def test_very_long_line_is_tagged_in_pieces_with_offsets_into_the_whole_line(forced_model_dir: Path) -> None:
+    from bnner_tui.tui.cli.tag import LONG_LINE_CHARS
+
+    line = "ঢাকা শহর গেছেন। " * 2000  # 32,000 characters: over the piece size
+    assert len(line) > LONG_LINE_CHARS
+    result = _invoke(["-m", str(forced_model_dir), "--format", "jsonl", "-"], input=line + "\n")
+    assert result.exit_code == 0, result.output
+    (rec,) = [json.loads(x) for x in result.stdout.splitlines()]
+    assert rec["text"] == line
+    assert len(rec["entities"]) == 2000 and all(e["text"] == "ঢাকা শহর" for e in rec["entities"])
+    assert all(rec["text"][e["start"] : e["end"]] == e["text"] for e in rec["entities"])
+    assert len(rec["words"]) == 8000
+    assert all(rec["text"][w["start"] : w["end"]] == w["text"] for w in rec["words"])
+    conll = _invoke(["-m", str(forced_model_dir), "--format", "conll", "-"], input=line + "\n")
+    assert conll.stdout.count("\tB-LOC\n") == 2000 and conll.stdout.endswith("।\tO\n\n")
+
+
+def test_split_long_text_covers_the_text_and_cuts_after_sentences() -> None:
+    from bnner_tui.core.tagger import split_long_text
+
+    text = "এক দুই। " * 50 + "x" * 300
+    pieces = list(split_long_text(text, 100))
+    assert "".join(p for _, p in pieces) == text
+    assert all(text[o : o + len(p)] == p for o, p in pieces)
+    assert all(len(p) <= 100 for _, p in pieces)
+    assert all(p.endswith("। ") for _, p in pieces[:-4])  # sentence ends while there are any
+
+
+@pytest.mark.slow
+def test_stdin_output_streams_before_the_input_ends(forced_model_dir: Path, tmp_path: Path) -> None:
+    """Results of the first batch arrive while stdin is still open (memory follows the batch)."""
+    import threading
+
+    exe = Path(sys.executable).with_name("bnner-tui")
+    proc = subprocess.Popen(
+        [str(exe), "tag", "-m", str(forced_model_dir), "--format", "jsonl", "--batch-size", "2", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    got: list[bytes] = []
+    try:
+        proc.stdin.write("ঢাকা শহর\nx\n".encode())
+        proc.stdin.flush()
+        reader = threading.Thread(target=lambda: got.append(proc.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout=180)  # returns as soon as the first record is written
+        assert got and json.loads(got[0])["entities"][0]["text"] == "ঢাকা শহর"
+        assert proc.poll() is None  # still running: stdin is open
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    assert proc.returncode == 0
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal() -> None:
+    import io
+
+    from rich.console import Console
+
+    from bnner_tui.tui.cli.tag import _Ticker
+
+    buf = io.StringIO()
+    ticker = _Ticker(Console(file=buf, force_terminal=False), total=None, every_s=0.0)
+    ticker.advance(3, 40)
+    ticker.close()
+    assert buf.getvalue().startswith("tagging: 3 items, 40 words (")
