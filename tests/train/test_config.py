@@ -198,3 +198,84 @@ def test_config_module_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ---- the configuration defined once (core.config.SPECS) -----------------------------------------
+
+
+def test_every_field_has_a_spec_and_validation_names_its_field() -> None:
+    from dataclasses import fields
+
+    from bnner_tui.core.config import SPECS
+
+    assert set(SPECS) == {f.name for f in fields(TrainConfig)}
+    c = TrainConfig()
+    c.epochs = 1e9
+    c.batch_size = 99999999999999999
+    c.learning_rate = "x"  # type: ignore[assignment]
+    c.strategy = "middle"
+    c.offline_hidden_size, c.offline_heads = 100, 3
+    by_field = {p.field: p.message for p in c.checks()}
+    assert by_field == {
+        "epochs": "epochs must be at most 10000 (got 1000000000.0); a larger value is surely a typo",
+        "batch_size": "batch_size must be at most 65536 (got 99999999999999999); a larger value is surely a typo",
+        "learning_rate": "learning_rate must be a finite number (got 'x')",
+        "strategy": "strategy must be one of first, all, all-b2i (got 'middle')",
+        "offline_hidden_size": "offline_hidden_size must be divisible by offline_heads (got 100 and 3)",
+    }
+    assert c.field_problems()["epochs"] == [by_field["epochs"]]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"max_steps": 10**12}, "max_steps must be at most 100000000"),
+        ({"max_length": 10**6}, "max_length must be at most 8192"),
+        ({"learning_rate": 5.0}, "learning_rate must be at most 1"),
+        ({"nproc": 10**6}, "nproc must be at most 1024"),
+        ({"eval_every": 10**9}, 'eval_every must be "epoch" or at most 100000000 steps'),
+        ({"seed": 2**40}, "seed must be at most 4294967295"),
+    ],
+)
+def test_upper_bounds_are_one_sentence_each(values: dict, expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        TrainConfig.from_dict(values)
+    assert expected in str(info.value)
+
+
+def test_toml_epochs_1e9_refused_with_the_file_named(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text("epochs = 1e9\nbatch_size = 99999999999999999\n")
+    with pytest.raises(ConfigError) as info:
+        resolve_config(config_file=f)
+    assert "epochs must be at most 10000" in str(info.value)
+    assert "batch_size must be at most 65536" in str(info.value)  # every bad value at once
+
+
+def test_cli_options_and_form_rows_come_from_the_specs() -> None:
+    import inspect
+
+    from bnner_tui.core.config import SPECS
+    from bnner_tui.tui.cli.train import train_command
+
+    params = inspect.signature(train_command).parameters
+    with_cli = {name for name, spec in SPECS.items() if spec.cli}
+    assert with_cli <= set(params) and len(with_cli) == 18
+    assert params["learning_rate"].default.param_decls == ("--lr", "--learning-rate")
+    assert params["batch_size"].annotation == int | None
+    from bnner_tui.tui.screens.train import FIELDS
+
+    assert [f.key for f in FIELDS] == [name for name, spec in SPECS.items() if spec.form]
+    assert len(FIELDS) == 23
+    max_steps = next(f for f in FIELDS if f.key == "max_steps")
+    assert max_steps.optional and max_steps.empty == -1
+
+
+def test_cli_override_is_validated_like_the_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bnner_tui.tui.cli import app
+
+    result = CliRunner().invoke(app, ["train", "--epochs", "1e9", "--output-root", str(tmp_path / "runs")])
+    assert result.exit_code != 0
+    assert not (tmp_path / "runs").exists()

@@ -86,6 +86,61 @@ def _read_items(stream: IO[bytes] | IO[str], where: str, jsonl: bool | None) -> 
         raise DataFormatError(where, None, f"cannot be read ({err.strerror or err})") from None
 
 
+CHUNK_ITEMS = 256
+
+
+def _chunks_as_they_come(items: Iterator[_Item], most: int) -> Iterator[list[_Item]]:
+    """Lists of the items read so far (1 to `most`), never waiting for more than one.
+
+    A reader thread runs ahead into a bounded queue, so a piped file fills whole chunks (the
+    model sees full batches) while an interactive stdin gets each line tagged as it is typed.
+    A reading error (a bad line) is raised here, in order, after the items before it.
+    """
+    import queue
+    import threading
+
+    q: queue.Queue[Any] = queue.Queue(maxsize=2 * most)
+    done = object()
+
+    def read() -> None:
+        try:
+            for item in items:
+                q.put(item)
+        except BaseException as err:
+            q.put(err)
+        q.put(done)
+
+    threading.Thread(target=read, daemon=True, name="tag-reader").start()
+    while True:
+        first = q.get()
+        chunk: list[_Item] = []
+        finished = False
+        for got in _drain(q, first, most):
+            if got is done:
+                finished = True
+                break
+            if isinstance(got, BaseException):
+                if chunk:
+                    yield chunk
+                raise got
+            chunk.append(got)
+        if chunk:
+            yield chunk
+        if finished:
+            return
+
+
+def _drain(q: Any, first: Any, most: int) -> Iterator[Any]:
+    import queue
+
+    yield first
+    for _ in range(most - 1):
+        try:
+            yield q.get_nowait()
+        except queue.Empty:
+            return
+
+
 def _open_file(path: Path) -> IO[bytes]:
     try:
         if path.is_dir():
@@ -306,7 +361,7 @@ def _tag(
     out_console = Console(highlight=False, soft_wrap=True, markup=False)
     model_spec = model if model is not None else _default_model(runs_dir)
 
-    from bnner_tui.core.tagger import Tagger, iter_chunks
+    from bnner_tui.core.tagger import Tagger
 
     try:
         with err_console.status(Text(f"Loading model {model_spec} …"), spinner="dots"):
@@ -349,9 +404,10 @@ def _tag(
                 _pretty(out_console, result, extra, show_table=False)
 
         try:
-            # Batches of `batch_size` items: output is written (and flushed) batch by batch, so
-            # memory follows the batch and a consumer sees results while the input still flows.
-            for chunk in iter_chunks(_read_items(stream, where, jsonl), batch_size):
+            # Chunks of what has arrived (at most CHUNK_ITEMS): output is written and flushed chunk
+            # by chunk, so memory follows the chunk and a consumer sees results while the input
+            # still flows; a line typed by hand is tagged at once.
+            for chunk in _chunks_as_they_come(_read_items(stream, where, jsonl), max(CHUNK_ITEMS, batch_size)):
                 short = [it for it in chunk if len(it.text) <= LONG_LINE_CHARS]
                 results = iter(tagger.tag_batch([it.text for it in short], batch_size=batch_size))
                 for item in chunk:
