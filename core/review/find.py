@@ -163,7 +163,8 @@ def run_review(
     """Out-of-fold predictions for `split` of a loaded `source`, ranked; writes the review folder `out`.
 
     `trainer` defaults to `core.review.model.offline_fold_model` (with `model_run`'s config when
-    given). `limit` reviews only the first N sentences (for a quick look; recorded).
+    given; `model_run="lexicon"` picks the millisecond baseline). `limit` reviews only the first
+    N sentences (for a quick look; recorded).
     """
     if split not in source.dataset:
         raise BnnerError(f"{source.name} has no {split!r} split (it has: {', '.join(source.dataset)}).")
@@ -178,6 +179,10 @@ def run_review(
     names = list(source.label_names)
     files = ReviewFiles(Path(out))
     config = None
+    if trainer is None and str(model_run) == "lexicon":
+        from bnner_tui.core.review.model import lexicon_fold_model
+
+        trainer, model_run = lexicon_fold_model, None
     if trainer is None:
         from bnner_tui.core.review.model import offline_fold_model, train_config_for
 
@@ -193,7 +198,7 @@ def run_review(
         "folds": folds,
         "seed": seed,
         "budget": budget.to_dict(),
-        "model": str(model_run) if model_run else ("cpu-demo preset" if config is not None else "custom"),
+        "model": str(model_run) if model_run else ("cpu-demo preset" if config is not None else _name_of(trainer)),
         "label_names": names,
         "data_sha": data_fingerprint(tokens, tags),
     }
@@ -258,6 +263,10 @@ def run_review(
     }
     atomic_write_json(files.params, done)
     return ReviewResult(files, done, suspects, common, fold_stats, n_flagged)
+
+
+def _name_of(trainer: Any) -> str:
+    return str(getattr(trainer, "__name__", type(trainer).__name__))
 
 
 def _created(files: ReviewFiles) -> str | None:

@@ -274,3 +274,57 @@ def offline_fold_model(
         stats.wall_s = time.perf_counter() - wall0
         shutil.rmtree(workdir, ignore_errors=True)
     return TorchWordModel(model, tokenizer, names, max_length=int(cfg.max_length))
+
+
+# ---- a baseline that trains in milliseconds -----------------------------------------------------
+
+
+class LexiconModel:
+    """Per word, how often the training sentences gave it each label (add-one smoothed toward the label prior).
+
+    Not a good NER model; it is here because it shows how little the fold interface asks, runs
+    in milliseconds (tests, a first look at a big corpus), and cannot know anything about a
+    sentence it did not see: a word met only in held-out sentences gets the prior alone.
+    """
+
+    def __init__(self, train_sentences: Sequence[Sentence], label_names: Sequence[str], *, smoothing: float = 1.0):
+        self.label_names = list(label_names)
+        n = len(self.label_names)
+        prior = np.full(n, smoothing, dtype=np.float64)
+        counts: dict[str, np.ndarray] = {}
+        for s in train_sentences:
+            for w, lab in zip(s.words, s.labels, strict=True):
+                counts.setdefault(w, np.zeros(n, dtype=np.float64))[lab] += 1
+                prior[lab] += 1
+        self.prior = prior / prior.sum()
+        self.counts = counts
+        self.smoothing = float(smoothing)
+
+    def predict_proba(self, words_batch: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        out = []
+        for words in words_batch:
+            rows = []
+            for w in words:
+                c = self.counts.get(w)
+                p = self.prior if c is None else (c + self.smoothing * self.prior) / (c.sum() + self.smoothing)
+                rows.append(p)
+            out.append(np.asarray(rows, dtype=np.float32).reshape(len(words), len(self.label_names)))
+        return out
+
+
+def lexicon_fold_model(
+    train_sentences: Sequence[Sentence],
+    *,
+    label_names: Sequence[str],
+    budget: FoldBudget | None = None,
+    workdir: Path | None = None,
+    seed: int = 42,
+    progress: FoldProgress | None = None,
+    stats: FoldStats | None = None,
+) -> LexiconModel:
+    """`FoldTrainer` for `LexiconModel` (budget, workdir and seed do not matter to it)."""
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    model = LexiconModel(train_sentences, label_names)
+    if stats is not None:
+        stats.cpu_s, stats.wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
+    return model
