@@ -56,7 +56,7 @@ def review_cmd(
         help=(
             "A run folder: train each fold with its settings (default: the cpu-demo preset);"
             " 'lexicon': a baseline that trains in milliseconds."
-        ),,
+        ),
     ),
     folds: int = typer.Option(
         5, "--folds", "-k", min=2, help="Folds: each sentence is predicted by a model that never saw it."
