@@ -68,6 +68,9 @@ def review_cmd(
     max_cpu: float | None = typer.Option(
         None, "--fold-cpu-seconds", min=1, help="Stop a fold's training after this much CPU time (a safety cap)."
     ),
+    threads: int | None = typer.Option(
+        None, "--threads", min=1, help="torch threads per fold (1 suits a crowded machine; default: torch's)."
+    ),
     out: str | None = typer.Option(None, "--out", "-o", help="Review folder (default reviews/<source>-<split>)."),
     seed: int = typer.Option(42, "--seed", help="Seed of the fold split and the models."),
     top: int = typer.Option(10, "--top", min=0, help="Suspects to print."),
@@ -84,7 +87,7 @@ def review_cmd(
 
         loaded = _load(source, scheme)
         target = Path(out) if out else Path("reviews") / f"{_slug(source)}-{split}"
-        budget = FoldBudget(epochs=epochs, max_steps=max_steps, max_cpu_s=max_cpu)
+        budget = FoldBudget(epochs=epochs, max_steps=max_steps, max_cpu_s=max_cpu, threads=threads)
         console = _console()
         console.print(f"[bold]{loaded.name}[/] · {split} · {folds} folds · review folder {target}", soft_wrap=True)
         with Progress(

@@ -46,6 +46,9 @@ STATUS_OPTIONS = [
 ]
 
 
+KIND_SHORT = {"type": "type", "missed": "miss", "spurious": "spur", "boundary": "edge"}
+
+
 def newest_review(root: Path = Path("reviews")) -> Path | None:
     """The most recently written review folder under `root` (the default when none is given)."""
     if not root.is_dir():
@@ -63,7 +66,7 @@ class ReviewScreen(Screen):
     ReviewScreen #review-kind, ReviewScreen #review-type, ReviewScreen #review-status { width: 20; }
     ReviewScreen #review-score { width: 16; }
     ReviewScreen #review-counts { height: 1; padding: 0 1; color: $text-muted; }
-    ReviewScreen #review-list { width: 62; height: 100%; }
+    ReviewScreen #review-list { width: 67; height: 100%; }
     ReviewScreen #review-right { width: 1fr; height: 100%; }
     ReviewScreen #review-sentence { height: auto; padding: 0 1; }
     ReviewScreen #review-word { height: auto; padding: 0 1; color: $text-muted; }
@@ -88,9 +91,9 @@ class ReviewScreen(Screen):
         super().__init__()
         self.review_dir = Path(review_dir) if review_dir else None
         self.session: Any = None
-        self.visible: list[Any] = []
+        self.shown: list[Any] = []
         self.current: Any = None
-        self.anchor: int | None = None
+        self.span_start: int | None = None
         self.tokenizer: Any = None
         self.saved_to: Path | None = None
 
@@ -115,7 +118,7 @@ class ReviewScreen(Screen):
         table = self.query_one("#review-list", DataTable)
         table.add_column("#", key="rank", width=5)
         table.add_column("score", key="score", width=6)
-        table.add_column("kind", key="kind", width=9)
+        table.add_column("kind", key="kind", width=14)
         table.add_column("status", key="status", width=8)
         table.add_column("sentence", key="text", width=TEXT_WIDTH)
         folder = self.review_dir or getattr(self.app, "review_dir", None) or newest_review()
@@ -195,19 +198,19 @@ class ReviewScreen(Screen):
 
     def _refill(self) -> None:
         keep = self.current.sentence if self.current is not None else None
-        self.visible = self.session.filtered(**self._filters())
+        self.shown = self.session.filtered(**self._filters())
         table = self.query_one("#review-list", DataTable)
         table.clear()
-        for s in self.visible:
+        for s in self.shown:
             table.add_row(*self._cells(s), key=str(s.sentence))
         self._counts()
-        if not self.visible:
+        if not self.shown:
             self.current = None
             self.query_one("#review-grid", AlignmentGrid).clear("No suspects match the filters.")
             return
-        target = next((i for i, s in enumerate(self.visible) if s.sentence == keep), 0)
+        target = next((i for i, s in enumerate(self.shown) if s.sentence == keep), 0)
         table.move_cursor(row=target)
-        self._show(self.visible[target], keep_word=self.visible[target].sentence == keep)
+        self._show(self.shown[target], keep_word=self.shown[target].sentence == keep)
 
     def _cells(self, s: Any) -> tuple[Any, ...]:
         status_style = {"open": "", "skipped": "yellow", "correct": "green", "accepted": "cyan", "set": "cyan"}
@@ -215,7 +218,7 @@ class ReviewScreen(Screen):
         return (
             str(s.rank),
             f"{s.score:.3f}",
-            ",".join(s.kinds)[:9] or "-",
+            "+".join(KIND_SHORT.get(k, k) for k in s.kinds) or "-",
             Text(s.status, style=status_style.get(s.status, "")),
             text if len(text) <= TEXT_WIDTH else text[: TEXT_WIDTH - 1] + "…",
         )
@@ -225,7 +228,7 @@ class ReviewScreen(Screen):
             self.query_one("#review-counts", Static).update(note or "")
             return
         c = self.session.counts()
-        shown = f" · showing {len(self.visible)}" if len(self.visible) != c.total else ""
+        shown = f" · showing {len(self.shown)}" if len(self.shown) != c.total else ""
         saved = f" · saved to {self.saved_to}" if self.saved_to else ""
         self.query_one("#review-counts", Static).update(
             f"{c.total} suspects · {c.reviewed} reviewed · {c.changed} changed · {c.skipped} skipped"
@@ -235,9 +238,9 @@ class ReviewScreen(Screen):
     @on(DataTable.RowHighlighted, "#review-list")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
-        match = next((s for s in self.visible if str(s.sentence) == key), None)
+        match = next((s for s in self.shown if str(s.sentence) == key), None)
         if match is not None and match is not self.current:
-            self.anchor = None
+            self.span_start = None
             self._show(match, keep_word=False)
 
     # -- the grid -----------------------------------------------------------------------------
@@ -249,7 +252,7 @@ class ReviewScreen(Screen):
         grid = self.query_one("#review-grid", AlignmentGrid)
         grid.set_columns(columns, keep_word=keep_word)
         what = "your label" if decided else "suggestion"
-        span = f" · span from word {self.anchor}" if self.anchor is not None else ""
+        span = f" · span from word {self.span_start}" if self.span_start is not None else ""
         self.query_one("#review-sentence", Static).update(
             f"#{s.rank} sentence {s.sentence} · score {s.score:.3f} · {s.status} · under each word: given,"
             f" then {what} (red where it differs){span}"
@@ -318,7 +321,7 @@ class ReviewScreen(Screen):
             for col, cell in zip(("rank", "score", "kind", "status", "text"), self._cells(s), strict=True):
                 table.update_cell(str(s.sentence), col, cell)
         self._counts()
-        if advance and self.visible:
+        if advance and self.shown:
             self.action_next(1)
         elif s is not None:
             self._show(s, keep_word=True)
@@ -338,7 +341,7 @@ class ReviewScreen(Screen):
     def action_span(self) -> None:
         """Start a span at the selected word (press again to clear); a label key then sets the whole span."""
         w = self._selected_word()
-        self.anchor = None if self.anchor is not None or w is None else w
+        self.span_start = None if self.span_start is not None or w is None else w
         if self.current is not None:
             self._show(self.current, keep_word=True)
 
@@ -346,8 +349,9 @@ class ReviewScreen(Screen):
         w = self._selected_word()
         if self.session is None or self.current is None or w is None:
             return
-        start, end = (min(self.anchor, w), max(self.anchor, w) + 1) if self.anchor is not None else (w, w + 1)
-        self.anchor = None
+        a = self.span_start if self.span_start is not None else w
+        start, end = min(a, w), max(a, w) + 1
+        self.span_start = None
         self._decide(self.session.set_span, start, end, None if kind == "O" else kind, advance=False)
 
     def action_undo(self) -> None:
@@ -361,23 +365,23 @@ class ReviewScreen(Screen):
         if rec is None:
             self.notify("Nothing to undo.", timeout=3)
             return
-        target = next((s for s in self.visible if s.sentence == rec["sentence"]), None)
+        target = next((s for s in self.shown if s.sentence == rec["sentence"]), None)
         if target is not None:
             self.current = target
             table = self.query_one("#review-list", DataTable)
-            table.move_cursor(row=self.visible.index(target))
+            table.move_cursor(row=self.shown.index(target))
         self._after_decision(advance=False)
 
     def action_next(self, step: int) -> None:
-        if not self.visible:
+        if not self.shown:
             return
         table = self.query_one("#review-list", DataTable)
-        idx = next((i for i, s in enumerate(self.visible) if s is self.current), -1)
-        idx = max(0, min(len(self.visible) - 1, idx + step))
+        idx = next((i for i, s in enumerate(self.shown) if s is self.current), -1)
+        idx = max(0, min(len(self.shown) - 1, idx + step))
         table.move_cursor(row=idx)
-        if self.visible[idx] is not self.current:
-            self.anchor = None
-            self._show(self.visible[idx], keep_word=False)
+        if self.shown[idx] is not self.current:
+            self.span_start = None
+            self._show(self.shown[idx], keep_word=False)
 
     def action_save(self) -> None:
         """Write the corrected source into a new folder beside the review (never over the original)."""
