@@ -51,9 +51,18 @@ def _jsonl(tokens: Sequence[Sequence[str]], tags: Sequence[Sequence[str]] | None
 
 
 def save_corrected(
-    review_dirs: Sequence[str | Path], out: str | Path, *, source: Any = None, include_unreviewed_splits: bool = True
+    review_dirs: Sequence[str | Path],
+    out: str | Path,
+    *,
+    source: Any = None,
+    include_unreviewed_splits: bool = True,
+    propagate: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Write the corrected source folder `out` from one review per split of the same source.
+
+    `propagate`: splits (e.g. `validation`) that receive a reviewed correction wherever they hold
+    the very same sentence with the very same given labels (WikiANN's dev repeats most of its
+    train sentences verbatim); such changes are in the changelog with `propagated_from`.
 
     Refuses when `out` already holds files (nothing is overwritten), when two reviews cover the
     same split, or when the source's data changed since the review (its fingerprint differs).
@@ -88,7 +97,10 @@ def save_corrected(
     changes: list[dict[str, Any]] = []
     by_split = {s.params["split"]: s for s in sessions}
     files: dict[str, str] = {}
-    for split in src.dataset:
+    fixes: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[list[str], str, int, str | None]] = {}
+    order = [sp for sp in src.dataset if sp in by_split] + [sp for sp in src.dataset if sp not in by_split]
+    written: dict[str, tuple[list[list[str]], list[list[str]] | None]] = {}
+    for split in order:
         if split not in by_split and not include_unreviewed_splits:
             continue
         ds = src.dataset[split]
@@ -96,6 +108,22 @@ def save_corrected(
         labelled = src.is_labelled(split)
         tags = [[names[i] for i in row] for row in ds["ner_tags"]] if labelled else None
         session = by_split.get(split)
+        if session is None and tags is not None and split in propagate:
+            for i, (words, old) in enumerate(zip(tokens, tags, strict=True)):
+                fix = fixes.get((tuple(words), tuple(old)))
+                if fix is None:
+                    continue
+                new, from_split, from_sent, at = fix
+                for w, (a, b) in enumerate(zip(old, new, strict=True)):
+                    if a != b:
+                        changes.append(
+                            {
+                                **asdict(Change(split, i, w, words[w], a, b)),
+                                "at": at,
+                                "propagated_from": {"split": from_split, "sentence": from_sent},
+                            }
+                        )
+                tags[i] = list(new)
         if session is not None and tags is not None:
             ids = ds["ner_tags"]
             n = session.params.get("sentences", len(tokens))
@@ -118,10 +146,15 @@ def save_corrected(
                                 "review": str(session.files.root),
                             }
                         )
+                fixes.setdefault((tuple(tokens[sent]), tuple(old)), (list(new), split, sent, times.get(sent)))
                 tags[sent] = list(new)
-        target = out / f"{split}.jsonl"
-        atomic_write_text(target, _jsonl(tokens, tags))
-        files[split] = target.name
+        written[split] = (tokens, tags)
+    for split in src.dataset:  # files in the source's own split order
+        if split in written:
+            target = out / f"{split}.jsonl"
+            atomic_write_text(target, _jsonl(*written[split]))
+            files[split] = target.name
+    changes.sort(key=lambda c: (list(src.dataset).index(c["split"]), c["sentence"], c["word"]))
     atomic_write_text(out / CHANGELOG, "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in changes))
     doc = {
         "format": "bnner-tui corrected source 1",
@@ -131,6 +164,8 @@ def save_corrected(
         "files": files,
         "changes": len(changes),
         "sentences_changed": len({(c["split"], c["sentence"]) for c in changes}),
+        "propagated_to": list(propagate),
+        "propagated_changes": sum(1 for c in changes if "propagated_from" in c),
         "reviews": [
             {
                 "folder": str(s.files.root),

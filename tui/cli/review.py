@@ -144,15 +144,19 @@ def correct_cmd(
     out: str = typer.Option(
         ..., "--out", "-o", help="New folder for the corrected source (must not exist or be empty)."
     ),
+    propagate: list[str] = typer.Option(
+        [], "--propagate", help="Also correct this split's exact duplicates of corrected sentences (e.g. validation)."
+    ),
 ) -> None:
     """Save the reviewed decisions as a NEW source: corrected JSONL splits, changelog.jsonl, correction.json."""
     with _user_errors():
         from bnner_tui.core.review.corrected import save_corrected
 
-        doc = save_corrected(reviews, out)
+        doc = save_corrected(reviews, out, propagate=propagate)
         console = _console()
         console.print(
             f"wrote {out}: {doc['changes']} label changes in {doc['sentences_changed']} sentences"
+            f" ({doc['propagated_changes']} propagated to exact duplicates)"
             f" (changelog.jsonl, correction.json); train on it with `bnner-tui train --data {out}`",
             soft_wrap=True,
         )
