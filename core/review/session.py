@@ -153,10 +153,9 @@ class ReviewSession:
         for s in self.suspects:
             s.current, s.status, s.decided_at = list(s.given), "open", None
         for rec in self._effective():
-            s = self._by_sentence.get(int(rec.get("sentence", -1)))
-            if s is None:
-                continue
-            self._apply(s, rec)
+            target = self._by_sentence.get(int(rec.get("sentence", -1)))
+            if target is not None:
+                self._apply(target, rec)
 
     @staticmethod
     def _apply(s: Suspect, rec: dict[str, Any]) -> None:

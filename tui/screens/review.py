@@ -397,6 +397,8 @@ class ReviewScreen(Screen):
     def _save(self, target: Path) -> None:
         from bnner_tui.core.review.corrected import save_corrected
 
+        if self.review_dir is None:
+            return
         try:
             doc = save_corrected([self.review_dir], target)
         except Exception as err:
