@@ -102,7 +102,7 @@ def child_spacy(args: argparse.Namespace) -> None:
     unseen = unseen_index(tw, dw)
     config = init_config(lang="bn", pipeline=["ner"], optimize="efficiency", gpu=False)
     nlp = load_model_from_config(config, auto_fill=True, validate=True)
-    training = registry.resolve(nlp.config["training"], schema=ConfigSchemaTraining)
+    training = registry.resolve(nlp.config.interpolate()["training"], schema=ConfigSchemaTraining)
     random.seed(args.seed)
     spacy.util.fix_random_seed(args.seed)
 

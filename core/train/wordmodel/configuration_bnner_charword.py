@@ -39,6 +39,7 @@ class BnnerCharWordConfig(PretrainedConfig):
         num_layers: int = 1,
         dropout: float = 0.4,
         word_dropout: float = 0.1,
+        crf: bool = True,
         max_position_embeddings: int = 512,
         pad_token_id: int = 0,
         **kwargs: Any,
@@ -57,5 +58,6 @@ class BnnerCharWordConfig(PretrainedConfig):
         self.num_layers = num_layers
         self.dropout = dropout
         self.word_dropout = word_dropout
+        self.crf = crf
         self.max_position_embeddings = max_position_embeddings
         super().__init__(pad_token_id=pad_token_id, **kwargs)
