@@ -52,8 +52,16 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+_LOG: list[Path] = []
+
+
 def emit(record: dict[str, Any]) -> None:
-    print("@@" + json.dumps(record, ensure_ascii=False), flush=True)
+    """One result line to the parent, and to the child's log file (so a cut run still reports)."""
+    line = json.dumps(record, ensure_ascii=False)
+    print("@@" + line, flush=True)
+    for path in _LOG:
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
 
 
 def load_words(data: str) -> tuple[list[list[str]], list[list[str]], list[list[str]], list[list[str]]]:
@@ -219,10 +227,17 @@ def run_children(args: argparse.Namespace, systems: list[str]) -> dict[str, dict
         base.append("--quick")
     if args.max_steps:
         base += ["--max-steps", str(args.max_steps)]
+    log_dir = Path(args.log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
     procs = {}
     for name in systems:
+        (log_dir / f"{name}.jsonl").unlink(missing_ok=True)
         procs[name] = subprocess.Popen(
-            [*base, "--child", name], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [*base, "--child", name, "--log-dir", str(log_dir)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         if args.sequential:
             procs[name].wait()
@@ -232,11 +247,26 @@ def run_children(args: argparse.Namespace, systems: list[str]) -> dict[str, dict
         records = [json.loads(line[2:]) for line in stdout.splitlines() if line.startswith("@@")]
         if proc.returncode != 0:
             raise SystemExit(f"{name} failed (exit {proc.returncode}):\n{stderr[-3000:]}")
-        res: dict[str, Any] = {"evals": [r for r in records if r["event"] == "eval"]}
-        for r in records:
-            if r["event"] in ("start", "final", "tag"):
-                res[r["event"]] = r
-        out[name] = res
+        out[name] = collect(records)
+    return out
+
+
+def collect(records: list[dict[str, Any]]) -> dict[str, Any]:
+    res: dict[str, Any] = {"evals": [r for r in records if r["event"] == "eval"]}
+    for r in records:
+        if r["event"] in ("start", "final", "tag"):
+            res[r["event"]] = r
+    return res
+
+
+def from_logs(log_dir: Path) -> dict[str, dict[str, Any]]:
+    """Results from the children's log files: what a run cut short (or still running) has so far."""
+    out = {}
+    for name in SYSTEMS:
+        path = log_dir / f"{name}.jsonl"
+        if path.exists():
+            lines = path.read_text(encoding="utf-8").splitlines()
+            out[name] = collect([json.loads(x) for x in lines if x.strip()])
     return out
 
 
@@ -257,11 +287,12 @@ def report(res: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
             f"| {name} | "
             + " | ".join(fmt(x) for x in at)
             + f" | {fmt(time_to(evals, 0.90), '.0f')} | {fmt(time_to(evals, 0.93), '.0f')}"
-            + f" | {fmt(r['final']['kept_best_f1'])} | {fmt(r['final']['unseen_f1'])}"
-            + f" | {fmt(r['tag']['sentences_per_cpu_s'], '.0f')} | {fmt(r['start']['cpu'], '.1f')} |"
+            + f" | {fmt(r.get('final', {}).get('kept_best_f1'))} | {fmt(r.get('final', {}).get('unseen_f1'))}"
+            + f" | {fmt(r.get('tag', {}).get('sentences_per_cpu_s'), '.0f')}"
+            + f" | {fmt(r.get('start', {}).get('cpu'), '.1f')} |"
         )
         print(f"#   {name} evals (CPU s: dev F1): " + ", ".join(f"{e['cpu']:.0f}: {e['f1']:.3f}" for e in evals))
-    if set(res) == set(SYSTEMS):
+    if set(res) == set(SYSTEMS) and all("tag" in r for r in res.values()):
         o, s = res["ours"], res["spacy"]
         for m in marks:
             a = f1_at(o["evals"], m)
@@ -289,6 +320,8 @@ def main() -> None:
     ap.add_argument("--max-steps", type=int, default=0)
     ap.add_argument("--tag-cpu-s", type=float, default=5.0, help="CPU seconds of tagging to measure throughput")
     ap.add_argument("--json", help="also write the raw results here")
+    ap.add_argument("--log-dir", help="where each system's results stream (default: a new temporary folder)")
+    ap.add_argument("--report", action="store_true", help="print the table from --log-dir (a cut or running run)")
     ap.add_argument("--child", choices=SYSTEMS, help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.budget_s = args.budget_min * 60
@@ -296,6 +329,14 @@ def main() -> None:
         args.data = "demo"
         args.tag_cpu_s = min(args.tag_cpu_s, 0.5)
         args.max_steps = args.max_steps or 30
+    if args.child:
+        _LOG.append(Path(args.log_dir) / f"{args.child}.jsonl")
+    if args.report:
+        if not args.log_dir:
+            raise SystemExit("--report reads the results of an earlier run: give its --log-dir.")
+        return report(from_logs(Path(args.log_dir)), args)
+    if not args.log_dir:
+        args.log_dir = tempfile.mkdtemp(prefix="bnner-peer-cpu-")
     if args.child == "spacy":
         return child_spacy(args)
     if args.child == "ours":
