@@ -429,14 +429,19 @@ compare it with word-level scores): {{ split.piece_level }}.
 ```python
 from transformers import pipeline
 
-ner = pipeline("token-classification", model="{{ model_ref }}", aggregation_strategy="first")
+ner = pipeline("token-classification", model="{{ model_ref }}", aggregation_strategy="first"{{ remote_kw }})
 for entity in ner("{{ example }}"):
     print(entity["entity_group"], entity["word"], entity["start"], entity["end"], round(entity["score"], 3))
 ```
 
 `aggregation_strategy="first"` gives one label per word from its first piece, the way the model was
 trained and evaluated.
-
+{% if remote_code %}
+This architecture is not part of transformers: its modelling code ships in this repository
+({{ remote_code }}, named by `auto_map` in config.json), so loading it needs `trust_remote_code=True`
+(read those files first). It predicts one label per word, from the word's characters (char CNN,
+hashed word/prefix/suffix embeddings, BiLSTM, CRF); its tokenizer has one piece per character.
+{% endif %}
 With bnner-tui, which applies its Bengali normalisation and returns offsets into your raw text:
 
 ```bash
@@ -615,9 +620,20 @@ def build_card(
         results=_split_rows(info.metrics),
         best=best_text,
         model_ref=repo_id or str(info.model_dir),
+        remote_code=_remote_code_text(info.model_config),
+        remote_kw=", trust_remote_code=True" if _remote_code_text(info.model_config) else "",
         example=example,
         citations="\n\n".join(cites) if cites else "Cite bnner-tui and the dataset you trained on.",
     )
+
+
+def _remote_code_text(model_config: dict[str, Any]) -> str | None:
+    """The modelling files a model's `auto_map` names (as card text), or None for a transformers architecture."""
+    auto_map = model_config.get("auto_map")
+    if not isinstance(auto_map, dict) or not auto_map:
+        return None
+    files = sorted({str(ref).split("--")[-1].rsplit(".", 1)[0] + ".py" for ref in auto_map.values()})
+    return ", ".join(f"`{f}`" for f in files)
 
 
 # ---------------------------------------------------------------------------------------------

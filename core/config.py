@@ -35,6 +35,11 @@ DEFAULT_HUB_MODEL = "bert-base-multilingual-cased"
 
 STRATEGIES = ("first", "all", "all-b2i")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+# The offline model: a small BERT over WordPiece pieces, or the word-level char CNN + BiLSTM
+# (core/train/wordmodel), which is ~6 F1 points better on WikiANN bn on a CPU.
+OFFLINE_ARCHS = ("bert", "charword")
+# transformers' scheduler names; "constant_with_warmup" does not need the epoch count to be right.
+LR_SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "inverse_sqrt")
 TRACKING = ("none", "wandb", "wandb-offline")
 CADENCE_EPOCH = "epoch"
 
@@ -84,6 +89,8 @@ class TrainConfig:
     offline_layers: int = 2
     offline_heads: int = 4
     offline_vocab_size: int = 8000
+    offline_arch: str = "bert"
+    lr_scheduler: str = "linear"
     preset: str | None = None
 
     # ---- construction -------------------------------------------------------------------------
@@ -225,6 +232,8 @@ class TrainConfig:
         integer("offline_layers", self.offline_layers, 1)
         integer("offline_heads", self.offline_heads, 1)
         integer("offline_vocab_size", self.offline_vocab_size, 100)
+        choice("offline_arch", self.offline_arch, OFFLINE_ARCHS)
+        choice("lr_scheduler", self.lr_scheduler, LR_SCHEDULERS)
         if (
             isinstance(self.offline_hidden_size, int)
             and isinstance(self.offline_heads, int)
@@ -356,6 +365,35 @@ PRESETS: dict[str, dict[str, Any]] = {
         "offline_layers": 2,
         "offline_heads": 4,
         "offline_vocab_size": 8000,
+    },
+    # The offline model a CPU user should train: word-level, from characters (core/train/wordmodel:
+    # char CNN + hashed word/prefix/suffix embeddings + BiLSTM), its own character tokenizer, no
+    # network. On WikiANN bn (2 cores, one thread) it passes spaCy's efficiency pipeline from the
+    # first CPU-minute (docs/benchmarks.md, bench/peer_cpu.py); on the demo set it takes seconds.
+    # One evaluation per epoch keeps the best model (early stopping), so too many epochs cost
+    # time, never F1; the learning rate is that of an LSTM trained from scratch, not BERT's.
+    "cpu": {
+        "model": OFFLINE_MODEL,
+        "offline_arch": "charword",
+        "learning_rate": 4e-3,
+        "lr_scheduler": "linear",
+        "batch_size": 64,
+        "eval_batch_size": 256,
+        "epochs": 20.0,
+        "warmup_ratio": 0.02,
+        "weight_decay": 0.0,
+        "precision": "fp32",
+        "max_length": 512,
+        "optim": "adamw_torch",
+        "dataloader_workers": 0,
+        "logging_steps": 20,
+        "eval_every": CADENCE_EPOCH,
+        "save_every": CADENCE_EPOCH,
+        "early_stopping_patience": 5,
+        "save_total_limit": 1,
+        "offline_hidden_size": 200,
+        "offline_layers": 1,
+        "offline_vocab_size": 20000,
     },
 }
 

@@ -396,6 +396,10 @@ class Tagger:
         from transformers import AutoModelForTokenClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
+        from bnner_tui.core.train.wordmodel import register_if_needed
+
+        register_if_needed(path)  # our own model types load from the installed code, no remote code
+
         if num_threads:
             torch.set_num_threads(int(num_threads))
         verbosity = hf_logging.get_verbosity()

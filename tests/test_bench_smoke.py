@@ -50,3 +50,12 @@ def test_train_speed_bench_cpu_smoke_run(wikiann_dir: Path, mbert_dir: Path) -> 
 def test_tag_speed_bench_prints_ratio_and_disagreements(wikiann_dir: Path, mbert_dir: Path) -> None:
     out = _run(["bench/tag_speed.py", "--n", "20", "--repeats", "1", "--latency-n", "2"], shared=wikiann_dir.parent)
     assert "ratio ours fp32 / pipeline" in out and "## disagreements:" in out and "single-sentence latency" in out
+
+
+@pytest.mark.slow
+def test_peer_cpu_bench_quick_prints_both_systems_and_ratios() -> None:
+    """spaCy's efficiency pipeline and our `cpu` preset, a few steps each on the demo set."""
+    pytest.importorskip("spacy", reason="spaCy is the optional extra bnner-tui[bench]: pip install -e '.[bench]'")
+    out = _run(["bench/peer_cpu.py", "--quick"])
+    assert "| spacy |" in out and "| ours |" in out
+    assert "ratio ours / spacy F1 @ 1 CPU-min" in out and "ratio ours / spacy tagging throughput" in out

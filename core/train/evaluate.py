@@ -44,6 +44,9 @@ def evaluate_run(
         raise BnnerError(
             f"The {split!r} split of {source.name} has no labels, so it cannot be scored: evaluate a labelled split."
         )
+    from bnner_tui.core.train.wordmodel import register_if_needed
+
+    register_if_needed(model_dir)  # the offline charword model loads from the installed code
     model = AutoModelForTokenClassification.from_pretrained(str(model_dir))
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     model_labels = [model.config.id2label[i] for i in range(model.config.num_labels)]

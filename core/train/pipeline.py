@@ -236,6 +236,7 @@ def training_arguments(
         "per_device_eval_batch_size": int(cfg.eval_batch_size),
         "gradient_accumulation_steps": int(cfg.grad_accum),
         "learning_rate": float(cfg.learning_rate),
+        "lr_scheduler_type": getattr(cfg, "lr_scheduler", "linear"),
         "weight_decay": float(cfg.weight_decay),
         "num_train_epochs": float(cfg.epochs),
         "max_steps": int(cfg.max_steps),

@@ -351,7 +351,7 @@ def _parse_set(items: list[str] | None) -> dict[str, Any]:
 
 def train_command(
     config_file: Path | None = typer.Option(None, "--config", "-c", help="A TOML file of TrainConfig keys."),
-    preset: str | None = typer.Option(None, "--preset", "-p", help="tutorial | gpu-fast | cpu-demo."),
+    preset: str | None = typer.Option(None, "--preset", "-p", help="tutorial | gpu-fast | cpu-demo | cpu."),
     data: str | None = typer.Option(None, "--data", help="demo | wikiann | hub:ID[:CONFIG] | a file or folder."),
     model: str | None = typer.Option(None, "--model", help="auto | offline | a hub id | a local model folder."),
     tokenizer: str | None = typer.Option(None, "--tokenizer", help="Tokenizer folder for the offline model."),
