@@ -473,3 +473,39 @@ def counts_line(entry: dict[str, Any]) -> str | None:
     if entry.get("data_name"):
         parts.append(f"data {entry['data_name']}")
     return " · ".join(parts)
+
+
+def run_summary_lines(run_dir: Any, split: str = "validation") -> list[str]:
+    """Plain-text lines about a run's scored split for the Runs screen: counts, unseen F1, error breakdown.
+
+    Read from metrics.json with the standard library only (the screen calls it from a worker);
+    empty when the run has no such score yet; the reason when the run scored nothing.
+    """
+    import json
+    from pathlib import Path
+
+    try:
+        doc = json.loads((Path(run_dir) / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    entry = (doc.get("splits") or {}).get(split) if isinstance(doc, dict) else None
+    if not isinstance(entry, dict):
+        why = doc.get("not_scored") if isinstance(doc, dict) else None
+        return [f"Nothing scored: {why}."] if why else []
+    lines: list[str] = []
+    counts = counts_line(entry)
+    if counts:
+        lines.append(f"{split}: {counts}")
+    gen = generalisation_rows(entry)
+    if len(gen) > 1:
+        width = max(len(r[0]) for r in gen)
+        lines.append(f"{'F1 on':<{width}}  {'P':>5}  {'R':>5}  {'F1':>5}  support")
+        lines += [f"{r[0]:<{width}}  {r[1]:>5}  {r[2]:>5}  {r[3]:>5}  {r[4]}" for r in gen]
+    rows = breakdown_rows(entry)
+    if rows:
+        heads = ["entity", *(BREAKDOWN_TITLES[k] for k in BREAKDOWN_KEYS)]
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
+        lines.append("entity errors (SemEval-2013 categories, nervaluate):")
+        lines.append("  ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)))
+        lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return lines
