@@ -169,10 +169,13 @@ def tag_command(
     ),
     fmt: str = typer.Option("pretty", "--format", help="pretty | jsonl | conll"),
     average: bool = typer.Option(False, "--average", help="Word label from the average of its pieces' probabilities."),
-    strict_iob: bool = typer.Option(
-        False,
-        "--strict-iob",
-        help="Drop an I- that follows O or another type (seqeval strict) instead of starting one.",
+    decoding: str = typer.Option(
+        "viterbi",
+        "--decoding",
+        help="viterbi (valid IOB2, what eval scores) | argmax (orphan I- dropped) | repair (orphan I- starts one).",
+    ),
+    trim_punctuation: bool = typer.Option(
+        False, "--trim-punctuation", help="Cut punctuation off entity edges (eval does not: its F1 then differs)."
     ),
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Texts per model batch."),
     quantize: bool = typer.Option(
@@ -222,7 +225,7 @@ def tag_command(
             aggregation="average" if average else "first",
             quantize=quantize,
             bf16=bf16,
-            orphan_i="drop" if strict_iob else "start",
+            decoding=_decoding_policy(decoding, trim_punctuation),
             runs_dir=runs_dir,
         )
     for warning in tagger.warnings:
@@ -281,6 +284,14 @@ def tag_command(
     finally:
         if stream is not None and stream is not sys.stdin:
             stream.close()
+
+
+def _decoding_policy(method: str, trim: bool) -> Any:
+    from bnner_tui.core.decoding import DECODINGS, DecodingPolicy
+
+    if method not in DECODINGS:
+        raise BnnerError(f"--decoding must be one of {', '.join(DECODINGS)}, not {method!r}.")
+    return DecodingPolicy(method=method, trim_punctuation=trim)
 
 
 def register(app: typer.Typer) -> None:
