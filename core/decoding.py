@@ -40,7 +40,8 @@ _OPENERS = {"(": ")", "[": "]", "{": "}", "“": "”", "‘": "’", "«": "»"
 
 
 class HasText(Protocol):
-    text: str
+    @property
+    def text(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,7 @@ class Decoder:
         probs = np.asarray(word_probs, dtype=np.float64)
         ids = self.label_ids(probs)
         raw = [self.labels[int(i)] for i in ids]
-        ws = [w if not isinstance(w, str) else _W(w) for w in words]
+        ws: list[HasText] = [w if not isinstance(w, str) else _W(w) for w in words]
         spans = build_spans(
             ws,
             raw,

@@ -115,9 +115,14 @@ def tokenize_eval_split(
         strategy=strategy,
         max_length=int(max_length),
     )
-    data = {k: rows[k] for k in ("input_ids", "attention_mask", "labels", "word_ids")}
+    data: dict[str, list[Any]] = {k: rows[k] for k in ("input_ids", "attention_mask", "labels", "word_ids")}
     data["length"] = [len(x) for x in rows["input_ids"]]
-    meta = {"word_ids": rows["word_ids"], "sentence": sentence, "word_offset": offset, "owned": owned}
+    meta: dict[str, list[Any]] = {
+        "word_ids": rows["word_ids"],
+        "sentence": sentence,
+        "word_offset": offset,
+        "owned": owned,
+    }
     return EvalSet(
         rows=Dataset.from_dict(data),
         tokens=tokens,

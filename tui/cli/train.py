@@ -105,8 +105,8 @@ def _print_generalisation(entry: dict[str, Any]) -> None:
         for row in rows:
             table.add_row(*row)
         console.print(table)
-    rows = breakdown_rows(entry)
-    if rows:
+    breakdown = breakdown_rows(entry)
+    if breakdown:
         table = Table(
             title="Entity errors (SemEval-2013 categories, nervaluate)",
             caption="per type: gold entities of the type; spurious: predictions of the type",
@@ -115,8 +115,8 @@ def _print_generalisation(entry: dict[str, Any]) -> None:
         table.add_column("entity")
         for key in BREAKDOWN_KEYS:
             table.add_column(BREAKDOWN_TITLES[key], justify="right")
-        for row in rows:
-            table.add_row(*row)
+        for brow in breakdown:
+            table.add_row(*brow)
         console.print(table)
 
 

@@ -60,4 +60,5 @@ class BnnerCharWordConfig(PretrainedConfig):
         self.word_dropout = word_dropout
         self.crf = crf
         self.max_position_embeddings = max_position_embeddings
-        super().__init__(pad_token_id=pad_token_id, **kwargs)
+        kwargs["pad_token_id"] = pad_token_id
+        super().__init__(**kwargs)
