@@ -130,7 +130,7 @@ def f1_report(model: str, dev: Path, batch_size: int) -> None:
         secs = time.perf_counter() - t0
         raw_labels = [[tagger.labels[int(i)] for i in lab] for lab, _ in raw_pred]
         final = [[w.label for w in r.words] for r in tagger.tag_words_batch(items, batch_size=batch_size)]
-        tagger.orphan_i = "drop"
+        tagger.set_decoding("argmax")
         final_drop = [[w.label for w in r.words] for r in tagger.tag_words_batch(items, batch_size=batch_size)]
         f_drop = f1_score(gold, final_drop, mode="strict", scheme=IOB2)
         f_raw = f1_score(gold, raw_labels, mode="strict", scheme=IOB2)

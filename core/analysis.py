@@ -24,7 +24,7 @@ from typing import Any
 from bnner_tui.core.errors import BnnerError, ModelNotFoundError
 from bnner_tui.core.files import atomic_write_text
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: labels from the project's decoding policy (core.decoding), not the raw argmax
 
 
 @dataclass
@@ -155,7 +155,9 @@ def predict_split(
 
     The model loads once (`core.tagger.Tagger`, first-piece aggregation); a sentence longer
     than the model's window is tagged in overlapping windows rather than cut, so every word
-    gets a prediction. `progress(done, total)` is called with sentence counts.
+    gets a prediction, and the labels are decoded with the project's one policy
+    (`core.decoding`), so the errors browsed are the errors `eval` counted.
+    `progress(done, total)` is called with sentence counts.
     """
     run = Path(run_dir)
     model_dir = run / "model"
@@ -171,22 +173,24 @@ def predict_split(
 
     tokens, gold, max_length = _load_split(run, split)
     from bnner_tui.core.tagger import Tagger
+    from bnner_tui.core.textnorm import normalize_token
 
     tagger = Tagger.load(model_dir, aggregation="first", max_length=max_length)
     total = len(tokens)
     preds: list[SentencePrediction] = []
     for start in range(0, total, 256):
         chunk = tokens[start : start + 256]
-        results = tagger.predict_words(chunk, batch_size=batch_size, aggregation="first")
-        for offset, (ids, scores) in enumerate(results):
+        normalised = [[normalize_token(w) for w in words] for words in chunk]
+        results = tagger.decode_words(normalised, batch_size=batch_size, aggregation="first")
+        for offset, decoded in enumerate(results):
             i = start + offset
             preds.append(
                 SentencePrediction(
                     tokens=tokens[i],
                     gold=gold[i],
-                    pred=[tagger.labels[int(k)] for k in ids],
+                    pred=decoded.labels,
                     index=i,
-                    scores=[round(float(s), 4) for s in scores],
+                    scores=[round(float(s), 4) for s in decoded.scores],
                 )
             )
         if progress is not None:

@@ -279,7 +279,12 @@ def load_run(run_dir: str | Path) -> RunInfo:
         raise CardError(f"{run} has no metrics.json yet: finish (or evaluate) the run before writing its card.")
     metrics = _read_json(metrics_path)
     if not isinstance(metrics.get("splits"), dict) or not metrics["splits"]:
-        raise CardError(f"{metrics_path} has no measured splits ('splits' is empty or missing).")
+        why = metrics.get("not_scored")
+        raise CardError(
+            f"{metrics_path} has no scores ({why})."
+            if why
+            else f"{metrics_path} has no measured splits ('splits' is empty or missing)."
+        )
     model_dir = run / "model"
     if not model_dir.is_dir():
         raise CardError(f"{run} has no model/ folder: the run did not save a model.")
@@ -404,7 +409,9 @@ Word labels were aligned to subword pieces with the `{{ strategy }}` strategy
 {%- if strategy == "first" %}: only the first piece of each word carries the word's label, the
 other pieces are ignored by the loss (`-100`){% endif %}.
 Evaluation is at the **word level** with seqeval ({{ scheme }}, strict entity spans): one prediction per
-word, taken from its first piece.
+word, taken from its first piece, over every word of every sentence (sentences longer than the model's
+window are predicted in overlapping windows, not cut). Decoding: {{ decoding }}; `bnner-tui tag` decodes
+the same way, so these scores are the scores of what the tagger outputs.
 
 | hyperparameter | value |
 |---|---|
@@ -412,34 +419,56 @@ word, taken from its first piece.
 {% endfor %}
 ## Results
 
-{% for split in results %}### {{ split.name }} split (word-level
+{% for split in results %}### {{ split.dataset }}, {{ split.name }} split (word-level, {{ split.decoding }} decoding
 {%- if split.loss is not none %}, loss {{ "%.4f"|format(split.loss) }}{% endif %})
-
+{% if split.counts %}
+{{ split.counts }}.
+{% endif %}
 | | precision | recall | F1 | support |
 |---|---|---|---|---|
 {% set o = split.overall %}| **overall** | {{ o.precision }} | {{ o.recall }} | {{ o.f1 }} | {{ o.support }} |
 {% for t in split.per_type %}| {{ t.name }} | {{ t.precision }} | {{ t.recall }} | {{ t.f1 }} | {{ t.support }} |
 {% endfor %}{% if split.overall.accuracy %}
 Word accuracy: {{ split.overall.accuracy }}.
-{% endif %}{% if split.piece_level %}
+{% endif %}{% if split.generalisation %}
+Generalisation: the split shares sentences and entity names with the training data, so the overall score
+partly rewards memory. Scores on what training could not have taught by heart:
+
+| scored on | precision | recall | F1 | support |
+|---|---|---|---|---|
+{% for g in split.generalisation %}| {{ g | join(" | ") }} |
+{% endfor %}{% endif %}{% if split.breakdown %}
+Entity errors (SemEval-2013 categories as computed by nervaluate; per type: the gold entities of that type,
+spurious: the predictions of that type):
+
+| entity | exact | wrong type | wrong boundary | both wrong | missed | spurious |
+|---|---|---|---|---|---|---|
+{% for b in split.breakdown %}| {{ b | join(" | ") }} |
+{% endfor %}{% endif %}{% if split.piece_level %}
 Piece-level score (**inflated**: it counts every subword piece, as the original notebook did; do not
 compare it with word-level scores): {{ split.piece_level }}.
 {% endif %}
-{% endfor %}{% if best %}Best checkpoint: {{ best }}.
+{% endfor %}{% if not results %}Nothing was scored: {{ not_scored }}.
+{% endif %}{% if best %}Best checkpoint: {{ best }}.
 {% endif %}
 ## How to use
 
 ```python
 from transformers import pipeline
 
-ner = pipeline("token-classification", model="{{ model_ref }}", aggregation_strategy="first")
+ner = pipeline("token-classification", model="{{ model_ref }}", aggregation_strategy="first"{{ remote_kw }})
 for entity in ner("{{ example }}"):
     print(entity["entity_group"], entity["word"], entity["start"], entity["end"], round(entity["score"], 3))
 ```
 
 `aggregation_strategy="first"` gives one label per word from its first piece, the way the model was
 trained and evaluated.
-
+{% if remote_code %}
+This architecture is not part of transformers: its modelling code ships in this repository
+({{ remote_code }}, named by `auto_map` in config.json), so loading it needs `trust_remote_code=True`
+(read those files first). It predicts one label per word, from the word's characters (char CNN,
+hashed word/prefix/suffix embeddings, BiLSTM, CRF); its tokenizer has one piece per character.
+{% endif %}
 With bnner-tui, which applies its Bengali normalisation and returns offsets into your raw text:
 
 ```bash
@@ -492,17 +521,42 @@ def _hyperparameters(cfg: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _split_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+def _scored_splits(
+    metrics: dict[str, Any], data: DataInfo, *, include_other_data: bool = False
+) -> list[tuple[DataInfo, str, dict[str, Any]]]:
+    """(dataset, split, entry) for each score: the training data's, then other data's only when asked."""
+    out = [(data, name, e) for name, e in (metrics.get("splits") or {}).items() if isinstance(e, dict)]
+    if include_other_data:
+        for node in (metrics.get("other_data") or {}).values():
+            if not isinstance(node, dict):
+                continue
+            info = data_info(str(node.get("spec", "")))
+            for name, e in (node.get("splits") or {}).items():
+                if isinstance(e, dict):
+                    out.append((info, name, e))
+    return out
+
+
+def _split_rows(
+    metrics: dict[str, Any], data: DataInfo | None = None, *, include_other_data: bool = False
+) -> list[dict[str, Any]]:
+    from bnner_tui.core.metrics import breakdown_rows, counts_line, generalisation_rows
+
     rows = []
-    for name, split in metrics.get("splits", {}).items():
-        if not isinstance(split, dict):
-            continue
+    own = data or data_info(str((metrics.get("data") or {}).get("spec", "")))
+    for info, name, split in _scored_splits(metrics, own, include_other_data=include_other_data):
         overall = dict(split.get("overall") or {})
         per_type = split.get("per_type") or {}
         support = sum(int(v.get("support") or 0) for v in per_type.values() if isinstance(v, dict))
+        gen = generalisation_rows(split)
         rows.append(
             {
                 "name": name,
+                "dataset": info.display,
+                "decoding": str(split.get("decoding") or "argmax"),
+                "counts": counts_line({k: v for k, v in split.items() if k not in ("decoding", "data_name")}),
+                "generalisation": gen if len(gen) > 1 else None,
+                "breakdown": breakdown_rows(split) or None,
                 "loss": split.get("loss") if isinstance(split.get("loss"), (int, float)) else None,
                 "overall": {
                     "precision": _fmt(overall.get("precision")),
@@ -528,6 +582,13 @@ def _split_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _decoding_text(metrics: dict[str, Any]) -> str:
+    dec = metrics.get("decoding")
+    if isinstance(dec, dict) and dec.get("description"):
+        return str(dec["description"])
+    return "per-word argmax (runs before bnner-tui recorded their decoding)"
+
+
 def _piece_text(piece: Any) -> str | None:
     if not piece:
         return None
@@ -538,13 +599,20 @@ def _piece_text(piece: Any) -> str | None:
     return _fmt(piece)
 
 
-def eval_results(run: RunInfo, model_name: str) -> list[Any]:
-    """The run's measured word-level overall precision/recall/F1, one EvalResult per split and metric."""
+def eval_results(run: RunInfo, model_name: str, *, include_other_data: bool = False) -> list[Any]:
+    """The run's measured word-level overall precision/recall/F1, one EvalResult per dataset, split and metric.
+
+    Each result names its own dataset (model-index allows several); scores on data other than
+    the training data's appear only with `include_other_data`. The metric name says the level,
+    the scheme and the decoding, so a reader knows what the number counts.
+    """
     from huggingface_hub import EvalResult
 
     out = []
-    dataset_type = run.data.hub_id or ("bnner-tui-demo" if run.data.kind == "demo" else run.data.display)
-    for split, values in run.metrics.get("splits", {}).items():
+    for info, split, values in _scored_splits(run.metrics, run.data, include_other_data=include_other_data):
+        dataset_type = info.hub_id or ("bnner-tui-demo" if info.kind == "demo" else info.display)
+        decoding = str(values.get("decoding") or "argmax")
+        scheme = run.metrics.get("scheme", "IOB2")
         overall = (values or {}).get("overall") or {}
         for metric in CARD_METRICS:
             value = overall.get(metric)
@@ -555,12 +623,12 @@ def eval_results(run: RunInfo, model_name: str) -> list[Any]:
                     task_type="token-classification",
                     task_name="Named-entity recognition",
                     dataset_type=dataset_type,
-                    dataset_name=run.data.display,
-                    dataset_config=run.data.config,
+                    dataset_name=info.display,
+                    dataset_config=info.config,
                     dataset_split=split,
                     metric_type=metric,
                     metric_value=round(float(value), 4),
-                    metric_name=f"{metric} (word-level, seqeval {run.metrics.get('scheme', 'IOB2')})",
+                    metric_name=f"{metric} (word-level, seqeval strict {scheme}, {decoding} decoding)",
                 )
             )
     return out
@@ -572,6 +640,7 @@ def build_card(
     repo_id: str | None = None,
     license: str | None = None,
     widgets: list[dict[str, str]] | None = None,
+    include_other_data: bool = False,
 ) -> Any:
     """A fresh `huggingface_hub.ModelCard` for the run; nothing in it is a placeholder the run could fill."""
     from huggingface_hub import ModelCard, ModelCardData
@@ -589,7 +658,7 @@ def build_card(
         pipeline_tag="token-classification",
         metrics=list(CARD_METRICS),
         model_name=model_name,
-        eval_results=eval_results(info, model_name),
+        eval_results=eval_results(info, model_name, include_other_data=include_other_data),
         **extra,
     )
     arch = str((info.model_config.get("architectures") or [info.model_config.get("model_type", "transformer")])[0])
@@ -618,12 +687,25 @@ def build_card(
         strategy=str(info.config.get("strategy", "first")),
         scheme=str(info.metrics.get("scheme", "IOB2")),
         hyperparameters=_hyperparameters(info.config),
-        results=_split_rows(info.metrics),
+        results=_split_rows(info.metrics, info.data, include_other_data=include_other_data),
+        decoding=_decoding_text(info.metrics),
+        not_scored=str(info.metrics.get("not_scored") or "the run has no labelled evaluation split"),
         best=best_text,
         model_ref=repo_id or str(info.model_dir),
+        remote_code=_remote_code_text(info.model_config),
+        remote_kw=", trust_remote_code=True" if _remote_code_text(info.model_config) else "",
         example=example,
         citations="\n\n".join(cites) if cites else "Cite bnner-tui and the dataset you trained on.",
     )
+
+
+def _remote_code_text(model_config: dict[str, Any]) -> str | None:
+    """The modelling files a model's `auto_map` names (as card text), or None for a transformers architecture."""
+    auto_map = model_config.get("auto_map")
+    if not isinstance(auto_map, dict) or not auto_map:
+        return None
+    files = sorted({str(ref).split("--")[-1].rsplit(".", 1)[0] + ".py" for ref in auto_map.values()})
+    return ", ".join(f"`{f}`" for f in files)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -788,12 +870,15 @@ def card_text(
     license: str | None = None,
     widgets: list[dict[str, str]] | None = None,
     existing: str | None = None,
+    include_other_data: bool = False,
 ) -> str:
     """The card's full text: fresh, or merged into `existing` (the README already there)."""
     info = run if isinstance(run, RunInfo) else load_run(run)
     if repo_id is not None and not REPO_ID_RE.match(repo_id):
         raise CardError(f"'{repo_id}' is not a valid repo id: use the form user/name (letters, digits, - _ .).")
-    fresh = str(build_card(info, repo_id=repo_id, license=license, widgets=widgets))
+    fresh = str(
+        build_card(info, repo_id=repo_id, license=license, widgets=widgets, include_other_data=include_other_data)
+    )
     if existing is None:
         return fresh if fresh.endswith("\n") else fresh + "\n"
     return merge_card(existing, fresh, license=license, widgets_given=widgets is not None)
@@ -806,12 +891,20 @@ def render_card(
     license: str | None = None,
     widgets: list[dict[str, str]] | None = None,
     out: str | Path | None = None,
+    include_other_data: bool = False,
 ) -> RenderResult:
     """Write (or update) the run's card, by default RUN/model/README.md, atomically and with a backup."""
     info = load_run(run_dir)
     path = Path(out) if out is not None else info.model_dir / "README.md"
     existing = read_card_file(path) if path.exists() else None
-    text = card_text(info, repo_id=repo_id, license=license, widgets=widgets, existing=existing)
+    text = card_text(
+        info,
+        repo_id=repo_id,
+        license=license,
+        widgets=widgets,
+        existing=existing,
+        include_other_data=include_other_data,
+    )
     backup = files.atomic_write_text(path, text, backup=True)
     return RenderResult(path=path, backup=backup, text=text, problems=validate_card(text, run=info))
 
@@ -968,6 +1061,15 @@ def group_problems(problems: list[Problem]) -> list[Problem]:
     return kept
 
 
+def _splits_for(metrics: dict[str, Any], ds: Any) -> dict[str, Any]:
+    """The measured splits a model-index result refers to: another dataset's when its name says so."""
+    name = str(ds.get("name", "")) if hasattr(ds, "get") else ""
+    for node in (metrics.get("other_data") or {}).values():
+        if isinstance(node, dict) and name and data_info(str(node.get("spec", ""))).display == name:
+            return node.get("splits") or {}
+    return metrics.get("splits") or {}
+
+
 def _check_model_index(meta: Any, offset: int, metrics: dict[str, Any] | None) -> list[Problem]:
     problems: list[Problem] = []
     index = meta.get("model-index")
@@ -1000,7 +1102,7 @@ def _check_model_index(meta: Any, offset: int, metrics: dict[str, Any] | None) -
                     continue
                 if metrics is None:
                     continue
-                splits = metrics.get("splits") or {}
+                splits = _splits_for(metrics, ds)
                 if split not in splits:
                     problems.append(Problem(line, f"model-index reports split '{split}', which the run never measured"))
                     continue

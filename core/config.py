@@ -35,6 +35,11 @@ DEFAULT_HUB_MODEL = "bert-base-multilingual-cased"
 
 STRATEGIES = ("first", "all", "all-b2i")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+# The offline model: a small BERT over WordPiece pieces, or the word-level char CNN + BiLSTM
+# (core/train/wordmodel), which is ~6 F1 points better on WikiANN bn on a CPU.
+OFFLINE_ARCHS = ("bert", "charword")
+# transformers' scheduler names; "constant_with_warmup" does not need the epoch count to be right.
+LR_SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "inverse_sqrt")
 TRACKING = ("none", "wandb", "wandb-offline")
 CADENCE_EPOCH = "epoch"
 
@@ -208,6 +213,10 @@ class TrainConfig:
     offline_vocab_size: int = _f(
         8000, "int", "Offline model vocabulary size.", low=100, high=2_000_000, form="offline model vocabulary size"
     )
+    offline_arch: str = _f(
+        "bert", "choice", "The offline model: bert (WordPiece) | charword (char CNN + BiLSTM).", choices=OFFLINE_ARCHS
+    )
+    lr_scheduler: str = _f("linear", "choice", "transformers' learning-rate schedule.", choices=LR_SCHEDULERS)
     preset: str | None = _f(None, "str", "The preset the run started from.", optional=True)
 
     # ---- construction -------------------------------------------------------------------------
@@ -420,6 +429,35 @@ PRESETS: dict[str, dict[str, Any]] = {
         "offline_layers": 2,
         "offline_heads": 4,
         "offline_vocab_size": 8000,
+    },
+    # The offline model a CPU user should train: word-level, from characters (core/train/wordmodel:
+    # char CNN + hashed word/prefix/suffix embeddings + BiLSTM), its own character tokenizer, no
+    # network. On WikiANN bn (2 cores, one thread) it passes spaCy's efficiency pipeline from the
+    # first CPU-minute (docs/benchmarks.md, bench/peer_cpu.py); on the demo set it takes seconds.
+    # One evaluation per epoch keeps the best model (early stopping), so too many epochs cost
+    # time, never F1; the learning rate is that of an LSTM trained from scratch, not BERT's.
+    "cpu": {
+        "model": OFFLINE_MODEL,
+        "offline_arch": "charword",
+        "learning_rate": 4e-3,
+        "lr_scheduler": "linear",
+        "batch_size": 64,
+        "eval_batch_size": 256,
+        "epochs": 20.0,
+        "warmup_ratio": 0.02,
+        "weight_decay": 0.0,
+        "precision": "fp32",
+        "max_length": 512,
+        "optim": "adamw_torch",
+        "dataloader_workers": 0,
+        "logging_steps": 20,
+        "eval_every": CADENCE_EPOCH,
+        "save_every": CADENCE_EPOCH,
+        "early_stopping_patience": 5,
+        "save_total_limit": 1,
+        "offline_hidden_size": 200,
+        "offline_layers": 1,
+        "offline_vocab_size": 20000,
     },
 }
 

@@ -145,9 +145,22 @@ def _model_files(model_dir: Path) -> list[Path]:
     if not (model_dir / "config.json").is_file():
         raise PublishError(f"{model_dir} has no config.json: the label names would be lost, so nothing is published.")
     files += [model_dir / n for n in CONFIG_FILES + TOKENIZER_FILES if (model_dir / n).is_file()]
+    files += _remote_code_files(model_dir)
     if not any(p.name in ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model") for p in files):
         raise PublishError(f"{model_dir} has no tokenizer files: the model could not be used, so nothing is published.")
     return files
+
+
+def _remote_code_files(model_dir: Path) -> list[Path]:
+    """The modelling .py files config.json's `auto_map` names: without them the model cannot load."""
+    import json
+
+    try:
+        auto_map = json.loads((model_dir / "config.json").read_text(encoding="utf-8")).get("auto_map") or {}
+    except (OSError, ValueError, AttributeError):
+        return []
+    names = {str(ref).split("--")[-1].rsplit(".", 1)[0] + ".py" for ref in auto_map.values() if isinstance(ref, str)}
+    return [model_dir / n for n in sorted(names) if (model_dir / n).is_file()]
 
 
 def _checkpoint_files(run: Path) -> list[tuple[str, Path]]:

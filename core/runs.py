@@ -201,19 +201,23 @@ class RunLock:
         if self.held:
             return self
         self.run.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.run.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as err:
-            os.close(fd)
-            if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                pid = read_lock_pid(self.run)
-                who = f" (pid {pid})" if pid else ""
-                raise RunLockedError(
-                    f"Run {self.run.path} is in use by another training process{who}: wait for it, or cancel it"
-                    f" with: bnner-tui cancel {self.run.name}."
-                ) from None
-            raise
+        while True:
+            fd = os.open(self.run.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as err:
+                os.close(fd)
+                if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    pid = read_lock_pid(self.run)
+                    who = f" (pid {pid})" if pid else ""
+                    raise RunLockedError(
+                        f"Run {self.run.path} is in use by another training process{who}: wait for it, or cancel it"
+                        f" with: bnner-tui cancel {self.run.name}."
+                    ) from None
+                raise
+            if _same_file(fd, self.run.lock_path):
+                break
+            os.close(fd)  # the holder removed the file as it let go: lock the new one instead
         self.fd = fd
         self.write_pid(os.getpid(), os.getpgid(0))
         return self
@@ -226,7 +230,13 @@ class RunLock:
         os.pwrite(self.fd, data, 0)
 
     def release(self) -> None:
+        """Removes run.lock (while still holding it, so no one locks a file about to vanish), then lets go."""
         if self.fd is not None:
+            try:
+                if _same_file(self.fd, self.run.lock_path):
+                    os.unlink(self.run.lock_path)
+            except OSError:
+                pass
             try:
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
             finally:
@@ -245,6 +255,13 @@ class RunLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except OSError:
+        return False
 
 
 def acquire_lock(run: RunDir | str | Path) -> RunLock:

@@ -19,7 +19,6 @@ can import this module at start-up.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,12 +27,42 @@ from typing import Any, Protocol
 import numpy as np
 
 from bnner_tui.core import hub
+from bnner_tui.core.decoding import (  # re-exported: the tagger's helpers live in the one decoding module
+    DEFAULT_POLICY,
+    ORPHAN_POLICIES,
+    Decoded,
+    Decoder,
+    DecodingPolicy,
+    assign_windows,
+    build_spans,
+    is_punctuation,
+    make_windows,
+    split_label,
+    window_stride,
+)
 from bnner_tui.core.errors import BnnerError, HubUnavailableError, ModelNotFoundError
+
+__all__ = [
+    "AGGREGATIONS",
+    "Decoded",
+    "DecodingPolicy",
+    "Entity",
+    "SimpleWord",
+    "TagResult",
+    "TaggedWord",
+    "Tagger",
+    "assign_windows",
+    "build_spans",
+    "find_latest_run_model",
+    "is_punctuation",
+    "iter_chunks",
+    "make_windows",
+    "resolve_model_path",
+    "split_label",
+]
 
 AGGREGATIONS = ("first", "average")
 
-# Words of these categories only are "punctuation": an entity never starts or ends on one.
-_OPENERS = {"(": ")", "[": "]", "{": "}", "“": "”", "‘": "’", "«": "»", "‹": "›", '"': '"', "'": "'"}
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SENTENCE_END = re.compile(r"[।॥.!?;:\n]\s+")
@@ -94,128 +123,6 @@ class TagResult:
         from bnner_tui.core.tagoutput import record
 
         return record(self)
-
-
-# --------------------------------------------------------------------------------------------
-# Pure helpers (no model): label repair, spans, windows.
-
-
-def is_punctuation(word: str) -> bool:
-    """A punctuation-only word (danda, comma, quotes, brackets): never the edge of an entity."""
-    return bool(word) and all(unicodedata.category(ch).startswith("P") for ch in word)
-
-
-def _split_label(label: str) -> tuple[str, str | None]:
-    """('B', 'PER') for 'B-PER'; BIOES/BILOU: S/U -> 'S' (a one-word entity), E/L -> 'I'; unprefixed labels act as I."""
-    if label == "O" or not label:
-        return "O", None
-    if len(label) > 2 and label[1] in "-_" and label[0] in "BIESLU":
-        prefix, typ = label[0], label[2:]
-        return {"S": "S", "U": "S", "B": "B"}.get(prefix, "I"), typ
-    return "I", label
-
-
-ORPHAN_POLICIES = ("start", "drop")
-
-
-def build_spans(
-    words: Sequence[WordLike],
-    labels: Sequence[str],
-    *,
-    orphan_i: str = "start",
-) -> list[tuple[int, int, str]]:
-    """Word-index spans `(first, last_exclusive, type)` from per-word labels.
-
-    Repairs IOB2: an I- after O or after another type opens a new entity (`orphan_i="start"`,
-    conlleval's reading) or is dropped with the I- words that continue it (`"drop"`, seqeval's
-    strict IOB2 reading, which scored higher on a briefly trained model: see docs/benchmarks.md).
-    Then trims punctuation-only words off both edges of a span, except a closing bracket or quote
-    whose opener lies inside the span ("সাঈদ আনোয়ার ( ক্রিকেটার )" keeps its ")").
-    """
-    if orphan_i not in ORPHAN_POLICIES:
-        raise ValueError(f"orphan_i must be one of {ORPHAN_POLICIES}, not {orphan_i!r}")
-    raw_spans: list[list[Any]] = []
-    cur: list[Any] | None = None
-    for i, label in enumerate(labels):
-        prefix, typ = _split_label(label)
-        if typ is None:
-            cur = None
-            continue
-        if prefix in "BS" or cur is None or cur[2] != typ:
-            cur = [i, i + 1, typ, prefix == "I" and orphan_i == "drop"]
-            raw_spans.append(cur)
-        else:
-            cur[1] = i + 1
-        if prefix == "S":
-            cur = None
-    spans: list[tuple[int, int, str]] = []
-    for first, last, typ, dropped in raw_spans:
-        if dropped:
-            continue
-        while first < last and is_punctuation(words[first].text):
-            first += 1
-        while first < last and is_punctuation(words[last - 1].text):
-            if _closes_open_bracket(words[last - 1].text, [words[k].text for k in range(first, last - 1)]):
-                break
-            last -= 1
-        if first < last:
-            spans.append((first, last, typ))
-    return spans
-
-
-def _closes_open_bracket(closer: str, inner: list[str]) -> bool:
-    """Whether `closer` closes a bracket or quote left open by the words before it in the span."""
-    openers = [o for o, c in _OPENERS.items() if c == closer]
-    if not openers:
-        return False
-    if closer in openers:  # symmetric quote: open when an odd number precede it
-        return inner.count(closer) % 2 == 1
-    return sum(inner.count(o) for o in openers) > inner.count(closer)
-
-
-def make_windows(pieces_per_word: Sequence[int], budget: int, stride: int) -> list[tuple[int, int]]:
-    """Overlapping word windows `[start, end)` each holding at most `budget` pieces.
-
-    Consecutive windows share about `stride` pieces of context. A single word longer than the
-    budget gets a window of its own (its first pieces decide its label). Every word is covered.
-    """
-    n = len(pieces_per_word)
-    if n == 0:
-        return []
-    counts = np.asarray(pieces_per_word, dtype=np.int64)
-    windows: list[tuple[int, int]] = []
-    start = 0
-    while True:
-        end = start
-        total = 0
-        while end < n and total + counts[end] <= budget:
-            total += counts[end]
-            end += 1
-        if end == start:  # one word alone exceeds the budget
-            end = start + 1
-        windows.append((start, end))
-        if end >= n:
-            return windows
-        # next window: step back from `end` while the overlap stays within `stride` pieces
-        nxt = end
-        overlap = 0
-        while nxt - 1 > start and overlap + counts[nxt - 1] <= stride:
-            overlap += counts[nxt - 1]
-            nxt -= 1
-        start = max(nxt, start + 1)
-
-
-def assign_windows(n_words: int, windows: Sequence[tuple[int, int]]) -> np.ndarray:
-    """For each word, the window where it is most central (most context on its shorter side)."""
-    best = np.full(n_words, -1, dtype=np.int64)
-    best_score = np.full(n_words, -1, dtype=np.int64)
-    for w, (s, e) in enumerate(windows):
-        idx = np.arange(s, e)
-        score = np.minimum(idx - s, e - 1 - idx)
-        better = score > best_score[s:e]
-        best[s:e][better] = w
-        best_score[s:e][better] = score[better]
-    return best
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,7 +240,8 @@ class Tagger:
         stride: int | None = None,
         device: str = "cpu",
         bf16: bool = False,
-        orphan_i: str = "start",
+        orphan_i: str | None = None,
+        decoding: DecodingPolicy | str | None = None,
     ) -> None:
         if aggregation not in AGGREGATIONS:
             raise ValueError(f"aggregation must be one of {AGGREGATIONS}, not {aggregation!r}")
@@ -343,9 +251,7 @@ class Tagger:
         self.aggregation = aggregation
         self.device = device
         self.bf16 = bool(bf16)
-        if orphan_i not in ORPHAN_POLICIES:
-            raise ValueError(f"orphan_i must be one of {ORPHAN_POLICIES}, not {orphan_i!r}")
-        self.orphan_i = orphan_i
+        self.policy = _policy(decoding, orphan_i)
         self.max_length = int(max_length or _max_length(model, tokenizer))
         self._backend = tokenizer.backend_tokenizer
         self._backend.no_padding()
@@ -354,12 +260,12 @@ class Tagger:
         self.budget = self.max_length - self._n_special
         if self.budget < 1:
             raise ValueError(f"max_length {self.max_length} leaves no room for words")
-        self.stride = int(stride if stride is not None else min(128, self.budget // 4))
-        self.stride = max(0, min(self.stride, self.budget // 2))
+        self.stride = window_stride(self.budget, stride)
         self._pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
         id2label = {int(k): v for k, v in model.config.id2label.items()}
         self.labels: list[str] = [id2label[i] for i in range(len(id2label))]
         self._o_id = self.labels.index("O") if "O" in self.labels else 0
+        self.decoder = Decoder(self.labels, self.policy)
         self.warnings: list[str] = []
         if all(re.fullmatch(r"LABEL_\d+", lab) for lab in self.labels):
             self.warnings.append(
@@ -376,7 +282,8 @@ class Tagger:
         aggregation: str = "first",
         quantize: bool = False,
         bf16: bool = False,
-        orphan_i: str = "start",
+        orphan_i: str | None = None,
+        decoding: DecodingPolicy | str | None = None,
         device: str | None = None,
         num_threads: int | None = None,
         max_length: int | None = None,
@@ -397,6 +304,10 @@ class Tagger:
         import torch
         from transformers import AutoModelForTokenClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging
+
+        from bnner_tui.core.train.wordmodel import register_if_needed
+
+        register_if_needed(path)  # our own model types load from the installed code, no remote code
 
         if num_threads:
             torch.set_num_threads(int(num_threads))
@@ -446,9 +357,15 @@ class Tagger:
             device=device,
             bf16=bf16,
             orphan_i=orphan_i,
+            decoding=decoding,
         )
 
     # ---------------------------------------------------------------- public API
+
+    def set_decoding(self, decoding: DecodingPolicy | str) -> None:
+        """Switch the decoding policy (a method name keeps the default punctuation rule)."""
+        self.policy = _policy(decoding, None)
+        self.decoder = Decoder(self.labels, self.policy)
 
     def tag(self, text: str, *, aggregation: str | None = None) -> TagResult:
         """Tag one raw text."""
@@ -490,10 +407,10 @@ class Tagger:
         agg = aggregation or self.aggregation
         if agg not in AGGREGATIONS:
             raise ValueError(f"aggregation must be one of {AGGREGATIONS}, not {agg!r}")
-        preds = self.predict_words(
+        probs = self.predict_word_probs(
             [[w.text for w in words] for _, words in items], batch_size=batch_size, aggregation=agg, progress=progress
         )
-        return [self._result(raw, words, lab, sc) for (raw, words), (lab, sc) in zip(items, preds, strict=True)]
+        return [self._result(raw, words, p) for (raw, words), p in zip(items, probs, strict=True)]
 
     # ---------------------------------------------------------------- model side
 
@@ -505,10 +422,43 @@ class Tagger:
         aggregation: str = "first",
         progress: Callable[[int], None] | None = None,
     ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per text, (label ids, scores) with exactly one entry per word; no truncation."""
-        out: list[tuple[np.ndarray, np.ndarray]] = [
-            (np.full(len(ws), self._o_id, dtype=np.int64), np.zeros(len(ws), dtype=np.float32)) for ws in word_lists
-        ]
+        """Per text, the per-word argmax (label ids, scores), one entry per word: the model's raw view."""
+        probs = self.predict_word_probs(word_lists, batch_size=batch_size, aggregation=aggregation, progress=progress)
+        return [(p.argmax(-1).astype(np.int64), p.max(-1).astype(np.float32)) for p in probs]
+
+    def decode_words(
+        self,
+        word_lists: Sequence[Sequence[str]],
+        *,
+        batch_size: int = 32,
+        aggregation: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Decoded]:
+        """Per text, the final labels under the project's decoding policy (what `tag` shows and `eval` scores)."""
+        probs = self.predict_word_probs(
+            word_lists, batch_size=batch_size, aggregation=aggregation or self.aggregation, progress=progress
+        )
+        return [self.decoder.decode(ws, p) for ws, p in zip(word_lists, probs, strict=True)]
+
+    def predict_word_probs(
+        self,
+        word_lists: Sequence[Sequence[str]],
+        *,
+        batch_size: int = 32,
+        aggregation: str = "first",
+        progress: Callable[[int], None] | None = None,
+    ) -> list[np.ndarray]:
+        """Per text, (n_words, n_labels) word-level label probabilities; no truncation.
+
+        A sentence longer than the model's window is predicted in overlapping word windows and
+        each word takes the window where it is most central; a word without pieces is O.
+        """
+        n_labels = len(self.labels)
+        out: list[np.ndarray] = []
+        for ws in word_lists:
+            p = np.zeros((len(ws), n_labels), dtype=np.float32)
+            p[:, self._o_id] = 1.0
+            out.append(p)
         todo = [i for i, ws in enumerate(word_lists) if len(ws) > 0]
         if not todo:
             return out
@@ -543,18 +493,14 @@ class Tagger:
                     segments.append(_Segment(i, s, e, wencs[k], window=w))
                     k += 1
 
-        seg_labels, seg_scores = self._run_segments(
-            segments, batch_size=batch_size, aggregation=aggregation, progress=progress
-        )
-        for seg, lab, sc in zip(segments, seg_labels, seg_scores, strict=True):
-            labels, scores = out[seg.item]
+        seg_probs = self._run_segments(segments, batch_size=batch_size, aggregation=aggregation, progress=progress)
+        for seg, sp in zip(segments, seg_probs, strict=True):
+            probs = out[seg.item]
             if seg.item in owner:
                 mine = owner[seg.item][seg.lo : seg.hi] == seg.window
-                labels[seg.lo : seg.hi][mine] = lab[mine]
-                scores[seg.lo : seg.hi][mine] = sc[mine]
+                probs[seg.lo : seg.hi][mine] = sp[mine]
             else:
-                labels[:] = lab
-                scores[:] = sc
+                probs[:] = sp
         return out
 
     def _run_segments(
@@ -564,14 +510,13 @@ class Tagger:
         batch_size: int,
         aggregation: str,
         progress: Callable[[int], None] | None,
-    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    ) -> list[np.ndarray]:
         import torch
 
         n_seg = len(segments)
         lengths = np.array([len(s.encoding.ids) for s in segments], dtype=np.int64)
         order = np.argsort(-lengths, kind="stable")
-        seg_labels: list[np.ndarray] = [np.empty(0, np.int64)] * n_seg
-        seg_scores: list[np.ndarray] = [np.empty(0, np.float32)] * n_seg
+        seg_probs: list[np.ndarray] = [np.empty((0, len(self.labels)), np.float32)] * n_seg
         bs = max(1, int(batch_size))
         autocast = torch.autocast(self.device.split(":")[0], dtype=torch.bfloat16, enabled=self.bf16)
         with torch.inference_mode(), autocast:
@@ -592,26 +537,21 @@ class Tagger:
                 ).logits
                 probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
                 n_words = np.array([segments[si].hi - segments[si].lo for si in rows], dtype=np.int64)
-                labels, scores = _aggregate(probs, wid, n_words, aggregation, self._o_id)
+                word_probs = _aggregate(probs, wid, n_words, aggregation, self._o_id)
                 offsets = np.concatenate([[0], np.cumsum(n_words)])
                 for r, si in enumerate(rows):
-                    seg_labels[si] = labels[offsets[r] : offsets[r + 1]]
-                    seg_scores[si] = scores[offsets[r] : offsets[r + 1]]
+                    seg_probs[si] = word_probs[offsets[r] : offsets[r + 1]]
                 if progress is not None:
                     progress(len(rows))
-        return seg_labels, seg_scores
+        return seg_probs
 
     # ---------------------------------------------------------------- result building
 
-    def _result(self, raw: str, words: Sequence[WordLike], label_ids: np.ndarray, scores: np.ndarray) -> TagResult:
-        labels = [self.labels[int(i)] for i in label_ids]
-        spans = build_spans(words, labels, orphan_i=self.orphan_i)
-        final = ["O"] * len(words)
+    def _result(self, raw: str, words: Sequence[WordLike], word_probs: np.ndarray) -> TagResult:
+        decoded = self.decoder.decode(words, word_probs)
+        final, scores = decoded.labels, decoded.scores
         entities: list[Entity] = []
-        for first, last, typ in spans:
-            final[first] = f"B-{typ}"
-            for k in range(first + 1, last):
-                final[k] = f"I-{typ}"
+        for first, last, typ in decoded.spans:
             start, end = words[first].start, words[last - 1].end
             entities.append(Entity(raw[start:end], typ, start, end, float(np.mean(scores[first:last]))))
         tagged = [
@@ -620,14 +560,12 @@ class Tagger:
         return TagResult(raw, entities, tagged)
 
 
-def _aggregate(
-    probs: np.ndarray, wid: np.ndarray, n_words: np.ndarray, aggregation: str, o_id: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Word-level (label id, score) for every word of every row of a batch, rows concatenated.
+def _aggregate(probs: np.ndarray, wid: np.ndarray, n_words: np.ndarray, aggregation: str, o_id: int) -> np.ndarray:
+    """Word-level label probabilities (n_words_total, C) for every word of every row of a batch, rows concatenated.
 
     probs: (B, L, C) piece probabilities; wid: (B, L) word index per piece, NaN for special/pad.
     Words with no piece at all (their characters were all removed by the tokenizer's normaliser)
-    get O with score 0.
+    get O with probability 1.
     """
     n_labels = probs.shape[-1]
     offsets = np.concatenate([[0], np.cumsum(n_words)[:-1]])
@@ -649,11 +587,22 @@ def _aggregate(
         counts = np.bincount(g, minlength=total)
         seen = counts > 0
         word_probs[seen] /= counts[seen, None]
-    labels = word_probs.argmax(axis=-1).astype(np.int64)
-    scores = word_probs.max(axis=-1).astype(np.float32)
-    labels[~seen] = o_id
-    scores[~seen] = 0.0
-    return labels, scores
+    word_probs[~seen] = 0.0
+    word_probs[~seen, o_id] = 1.0
+    return word_probs
+
+
+def _policy(decoding: DecodingPolicy | str | None, orphan_i: str | None) -> DecodingPolicy:
+    """The decoding policy from the new `decoding` argument or the old `orphan_i` one ("drop" = strict argmax)."""
+    if isinstance(decoding, DecodingPolicy):
+        return decoding
+    if decoding is not None:
+        return DecodingPolicy(method=decoding, trim_punctuation=DEFAULT_POLICY.trim_punctuation)
+    if orphan_i is not None:
+        if orphan_i not in ORPHAN_POLICIES:
+            raise ValueError(f"orphan_i must be one of {ORPHAN_POLICIES}, not {orphan_i!r}")
+        return DecodingPolicy(method="argmax" if orphan_i == "drop" else "repair", trim_punctuation=True)
+    return DEFAULT_POLICY
 
 
 def _first_line(err: BaseException) -> str:

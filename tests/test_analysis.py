@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bnner_tui.core.analysis import (
@@ -75,19 +76,23 @@ def test_predict_split_matches_a_direct_first_piece_inference(tmp_path: Path, ti
         assert preds[i].gold == [names[t] for t in ds[i]["ner_tags"]]
         assert len(preds[i].pred) == len(preds[i].tokens)
 
-    # The same words through plain transformers: each word's FIRST piece decides its label.
+    # The same words through plain transformers: each word's FIRST piece gives its probabilities,
+    # and the project's one decoding (core.decoding) turns them into labels.
+    from bnner_tui.core.decoding import Decoder
+
     tok = AutoTokenizer.from_pretrained(str(tiny_model_dir))
     model = AutoModelForTokenClassification.from_pretrained(str(tiny_model_dir)).eval()
+    decoder = Decoder([model.config.id2label[k] for k in range(model.config.num_labels)])
     for i in (0, 3, 11):
         enc = tok(ds[i]["tokens"], is_split_into_words=True, return_tensors="pt")
         with torch.no_grad():
-            ids = model(**enc).logits.argmax(-1)[0].tolist()
-        expected, seen = [], set()
+            probs = torch.softmax(model(**enc).logits[0], -1).numpy()
+        rows, seen = [], set()
         for pos, wid in enumerate(enc.word_ids()):
             if wid is not None and wid not in seen:
                 seen.add(wid)
-                expected.append(model.config.id2label[ids[pos]])
-        assert preds[i].pred == expected
+                rows.append(probs[pos])
+        assert preds[i].pred == decoder.decode(ds[i]["tokens"], np.stack(rows)).labels
 
     total_words = sum(len(p.tokens) for p in preds)
     cm = confusion_matrix(preds, WIKIANN_LABELS)

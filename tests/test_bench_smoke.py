@@ -57,3 +57,12 @@ def test_load_size_bench_quick_prints_its_ratios() -> None:
     out = _run(["bench/load_size.py", "--quick"])
     assert "stdin, one sentence per line: peak RSS ratio" in out
     assert "stdin, one single line: peak RSS ratio" in out
+
+
+@pytest.mark.slow
+def test_peer_cpu_bench_quick_prints_both_systems_and_ratios() -> None:
+    """spaCy's efficiency pipeline and our `cpu` preset, a few steps each on the demo set."""
+    pytest.importorskip("spacy", reason="spaCy is the optional extra bnner-tui[bench]: pip install -e '.[bench]'")
+    out = _run(["bench/peer_cpu.py", "--quick"])
+    assert "| spacy |" in out and "| ours |" in out
+    assert "ratio ours / spacy F1 @ 1 CPU-min" in out and "ratio ours / spacy tagging throughput" in out

@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-HEAVY = ("torch", "transformers", "datasets", "seqeval", "sklearn", "wandb")
+HEAVY = ("torch", "transformers", "datasets", "seqeval", "sklearn", "wandb", "nervaluate")
 LIGHT_CORE = (
     "bnner_tui.core",
     "bnner_tui.core.errors",

@@ -1,7 +1,7 @@
 """The Textual app: `bnner-tui` with no command.
 
-Five screens, each a Textual *mode* so each keeps its own state while the user moves between
-them: Data (1), Train (2), Runs (3), Tag (4), Card (5). A mode's screen module is imported the
+Six screens, each a Textual *mode* so each keeps its own state while the user moves between
+them: Data (1), Train (2), Runs (3), Tag (4), Card (5), Review (6). A mode's screen module is imported the
 first time the user opens it, and screens import torch/transformers/datasets only inside their
 workers, so the first frame costs Textual and nothing else (tests/test_startup_imports.py).
 
@@ -30,6 +30,7 @@ SCREENS: dict[str, tuple[str, str, str, str]] = {
     "runs": ("3", "Runs", "bnner_tui.tui.screens.runs", "RunsScreen"),
     "tag": ("4", "Tag", "bnner_tui.tui.screens.tag", "TagScreen"),
     "card": ("5", "Card", "bnner_tui.tui.screens.card", "CardScreen"),
+    "review": ("6", "Review", "bnner_tui.tui.screens.review", "ReviewScreen"),
 }
 
 

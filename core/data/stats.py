@@ -8,6 +8,7 @@ is the number of sentences that training at that max length would cut.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,9 +63,23 @@ def _piece_lengths(tokenizer: Any, sentences: list[list[str]]) -> list[int]:
     return [len(e.ids) for e in encodings]
 
 
+def piece_stats(lengths: Sequence[int], max_length: int) -> PieceStats:
+    """Percentiles (numpy's linear interpolation), max and count over `max_length`: the one rule
+    that `bnner-tui data stats` and the Data screen's histogram both show."""
+    import numpy as np
+
+    arr = np.asarray(list(lengths) or [0])
+    return PieceStats(
+        p50=float(np.percentile(arr, 50)),
+        p95=float(np.percentile(arr, 95)),
+        max=int(arr.max()),
+        over_max_length=int((arr > max_length).sum()),
+        max_length=max_length,
+    )
+
+
 def compute_stats(source: LoadedSource, *, tokenizer: Any = None, max_length: int = 128) -> DataStats:
     """Counts per split; piece-length percentiles when a `tokenizers.Tokenizer` is given."""
-    import numpy as np
 
     names = source.label_names
     types = [n[2:] for n in names if n.startswith("B-")]
@@ -80,13 +95,6 @@ def compute_stats(source: LoadedSource, *, tokenizer: Any = None, max_length: in
             st.tags = {names[i]: counts.get(i, 0) for i in range(len(names))}
             st.entities = {t: st.tags.get(f"B-{t}", 0) for t in types}
         if tokenizer is not None:
-            lengths = np.asarray(_piece_lengths(tokenizer, tokens) or [0])
-            st.pieces = PieceStats(
-                p50=float(np.percentile(lengths, 50)),
-                p95=float(np.percentile(lengths, 95)),
-                max=int(lengths.max()),
-                over_max_length=int((lengths > max_length).sum()),
-                max_length=max_length,
-            )
+            st.pieces = piece_stats(_piece_lengths(tokenizer, tokens), max_length)
         out.append(st)
     return DataStats(name=source.name, label_names=names, types=types, splits=out)

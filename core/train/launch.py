@@ -144,6 +144,8 @@ def estimated_run_bytes(config: TrainConfig) -> int:
 
 def _offline_params(config: TrainConfig) -> int:
     h, layers, v = config.offline_hidden_size, config.offline_layers, config.offline_vocab_size
+    if getattr(config, "offline_arch", "bert") == "charword":  # 3 hashed tables of 64 + a BiLSTM over 192 inputs
+        return 3 * v * 64 + layers * 8 * (h // 2) * (192 + h) + 50_000
     embeddings = (v + config.max_length + 2) * h
     per_layer = 12 * h * h + 13 * h  # attention (4 h^2) + feed-forward (8 h^2, intermediate 4h) + biases/norms
     return embeddings + layers * per_layer + 16 * h

@@ -209,6 +209,81 @@ def trimmed_tokenizer(tokenizer_dir: str | Path, sentences: Iterable[Sequence[st
     return _wrap_fast(tok, max_length)
 
 
+# Characters every char tokenizer knows even when the training data lacks them: the Bengali block,
+# printable ASCII and the punctuation Bengali text uses, so a new word is rarely [UNK].
+_BASE_CHARS = (
+    [chr(c) for c in range(0x0980, 0x0A00)]
+    + [chr(c) for c in range(0x21, 0x7F)]
+    + list("\u0964\u0965\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u200c\u200d")
+)
+
+
+def train_char_tokenizer(sentences: Iterable[Sequence[str]], *, max_length: int = 512) -> Any:
+    """A WordPiece tokenizer over single characters, for the word-level `charword` model.
+
+    `x` starts a word and `##x` continues it, so alignment, `word_ids` and the tagger treat it as
+    any BERT tokenizer, and the model can rebuild every word's characters from the piece ids
+    (`charword_piece_tables`). Pre-tokenised words are split on whitespace only, so a word's
+    punctuation stays inside the word.
+    """
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
+
+    chars: dict[str, None] = {}
+    for sent in sentences:
+        for word in sent:
+            for ch in _normalize_word(word):
+                if not ch.isspace():
+                    chars.setdefault(ch, None)
+    for ch in _BASE_CHARS:
+        chars.setdefault(ch, None)
+    vocab = {t: i for i, t in enumerate(SPECIAL_TOKENS)}
+    for ch in chars:
+        vocab.setdefault(ch, len(vocab))
+        vocab.setdefault("##" + ch, len(vocab))
+    tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+    tok.normalizer = normalizers.Sequence(
+        [
+            normalizers.NFC(),
+            normalizers.BertNormalizer(
+                clean_text=True, handle_chinese_chars=False, strip_accents=False, lowercase=False
+            ),
+        ]
+    )
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tok.decoder = decoders.WordPiece(prefix="##")
+    _set_bert_post_processor(tok)
+    return _wrap_fast(tok, max_length)
+
+
+def charword_piece_tables(tokenizer: Any) -> tuple[list[int], list[int], int]:
+    """(piece -> char id, piece -> starts a word, char vocabulary size) for a char tokenizer.
+
+    Char id 0 means "not part of a word" (special tokens), 1 is [UNK] (a whole unknown word).
+    """
+    vocab: dict[str, int] = tokenizer.get_vocab()
+    size = max(vocab.values()) + 1
+    piece_chars = [0] * size
+    piece_starts = [0] * size
+    char_ids: dict[str, int] = {}
+    specials = set(SPECIAL_TOKENS) - {"[UNK]"}
+    for piece, idx in sorted(vocab.items(), key=lambda kv: kv[1]):
+        if piece in specials:
+            continue
+        if piece == "[UNK]":
+            piece_chars[idx], piece_starts[idx] = 1, 1
+            continue
+        ch = piece[2:] if piece.startswith("##") else piece
+        piece_chars[idx] = char_ids.setdefault(ch, len(char_ids) + 2)
+        piece_starts[idx] = 0 if piece.startswith("##") else 1
+    return piece_chars, piece_starts, len(char_ids) + 2
+
+
+def is_char_tokenizer(tokenizer: Any) -> bool:
+    """True when every non-special piece is one character (`x` or `##x`): what `charword` needs."""
+    specials = set(SPECIAL_TOKENS)
+    return all(len(p[2:] if p.startswith("##") else p) == 1 for p in tokenizer.get_vocab() if p not in specials)
+
+
 def load_fast_tokenizer(name_or_path: str, *, max_length: int | None = None) -> Any:
     """A transformers fast tokenizer from a model folder or hub id; one sentence when impossible."""
     from transformers import AutoTokenizer
@@ -266,6 +341,35 @@ def build_model(choice: ModelChoice, label_names: Sequence[str], *, tokenizer: A
 
     id2label = dict(enumerate(label_names))
     label2id = {name: i for i, name in enumerate(label_names)}
+    if choice.kind == "offline" and getattr(cfg, "offline_arch", "bert") == "charword":
+        from bnner_tui.core.train.wordmodel import register
+        from bnner_tui.core.train.wordmodel.configuration_bnner_charword import BnnerCharWordConfig
+        from bnner_tui.core.train.wordmodel.modeling_bnner_charword import BnnerCharWordForTokenClassification
+
+        register()
+        if not is_char_tokenizer(tokenizer):
+            raise BnnerError(
+                "offline_arch charword needs its own character tokenizer: leave tokenizer unset"
+                " (it is built from the training words)."
+            )
+        piece_chars, piece_starts, n_chars = charword_piece_tables(tokenizer)
+        hidden = int(cfg.offline_hidden_size)
+        word_config = BnnerCharWordConfig(
+            vocab_size=len(piece_chars),
+            piece_chars=piece_chars,
+            piece_starts=piece_starts,
+            char_vocab_size=n_chars,
+            hidden_size=hidden,
+            num_layers=int(cfg.offline_layers),
+            hash_buckets=int(cfg.offline_vocab_size),
+            max_position_embeddings=max(512, int(cfg.max_length)),
+            pad_token_id=tokenizer.pad_token_id,
+            num_labels=len(label_names),
+            id2label=id2label,
+            label2id=label2id,
+        )
+        torch.manual_seed(seed)
+        return BnnerCharWordForTokenClassification(word_config)
     if choice.kind == "offline":
         hidden = int(cfg.offline_hidden_size)
         config = BertConfig(
@@ -303,6 +407,8 @@ def prepare_tokenizer(
     """The run's tokenizer. `saved_dir` (the run's own copy) wins, so a resume uses the same one."""
     if saved_dir is not None and (saved_dir / "tokenizer.json").exists():
         return load_fast_tokenizer(str(saved_dir), max_length=cfg.max_length)
+    if choice.kind == "offline" and getattr(cfg, "offline_arch", "bert") == "charword":
+        return train_char_tokenizer(train_sentences, max_length=cfg.max_length)
     if choice.kind == "offline":
         if cfg.tokenizer:
             return trimmed_tokenizer(cfg.tokenizer, train_sentences, max_length=cfg.max_length)

@@ -236,6 +236,7 @@ def training_arguments(
         "per_device_eval_batch_size": int(cfg.eval_batch_size),
         "gradient_accumulation_steps": int(cfg.grad_accum),
         "learning_rate": float(cfg.learning_rate),
+        "lr_scheduler_type": getattr(cfg, "lr_scheduler", "linear"),
         "weight_decay": float(cfg.weight_decay),
         "num_train_epochs": float(cfg.epochs),
         "max_steps": int(cfg.max_steps),
@@ -453,29 +454,62 @@ def make_callbacks(
 
 
 def metrics_document(
-    split: str, entry: dict[str, Any], *, best_step: int | None, best_f1: float | None, existing: dict[str, Any] | None
+    split: str | None,
+    entry: dict[str, Any] | None,
+    *,
+    data_spec: str,
+    data_name: str,
+    own_data: bool = True,
+    train_data: str | None = None,
+    best_step: int | None = None,
+    best_f1: float | None = None,
+    existing: dict[str, Any] | None = None,
+    not_scored: str | None = None,
 ) -> dict[str, Any]:
+    """metrics.json with one more score, keyed by data source and split (docs/architecture.md).
+
+    The run's own data keeps its scores under `splits.<split>`; a score on any other data goes to
+    `other_data.<source>.splits.<split>`, so evaluating on other data never overwrites the training
+    data's numbers. Every entry names its data, split, level and decoding. `not_scored` records
+    why a run has no scores at all (no validation split), so the file is complete either way.
+    """
+    from bnner_tui.core.decoding import DEFAULT_POLICY
+    from bnner_tui.core.metrics import data_key
+
     doc = dict(existing or {})
     doc["level"] = "word"
     doc["scheme"] = "IOB2"
+    doc["decoding"] = DEFAULT_POLICY.to_dict()
+    if own_data or "data" not in doc:
+        spec = train_data or data_spec
+        doc["data"] = {"spec": spec, "name": data_name if own_data else (doc.get("data") or {}).get("name", spec)}
     splits = dict(doc.get("splits") or {})
-    splits[split] = entry
+    if entry is not None and split is not None:
+        entry = {**entry, "data": data_spec, "data_name": data_name, "split": split, "level": "word"}
+        if own_data:
+            splits[split] = entry
+            doc.pop("not_scored", None)
+        else:
+            other = dict(doc.get("other_data") or {})
+            key = data_key(data_spec)
+            node = dict(other.get(key) or {"spec": data_spec, "name": data_name, "splits": {}})
+            node["splits"] = {**(node.get("splits") or {}), split: entry}
+            other[key] = node
+            doc["other_data"] = other
     doc["splits"] = splits
+    if not_scored is not None and not splits:
+        doc["not_scored"] = not_scored
     if best_step is not None or "best" not in doc:
         doc["best"] = {"step": best_step, "f1": best_f1}
     return doc
 
 
 def split_entry(full: dict[str, Any], loss: float | None) -> dict[str, Any]:
-    """The metrics.json entry for a split (layout in docs/architecture.md), plus the confusion matrix."""
-    return {
-        "loss": loss,
-        "overall": full["overall"],
-        "per_type": full["per_type"],
-        "piece_level": full["piece_level"],
-        "confusion": full.get("confusion"),
-        "words": full.get("words"),
-    }
+    """The metrics.json entry for a split (layout in docs/architecture.md), from the last evaluation."""
+    entry = {k: v for k, v in full.items() if k != "step"}
+    entry["loss"] = loss
+    entry["scored_by"] = "training"
+    return entry
 
 
 # ---- the run -------------------------------------------------------------------------------------
@@ -515,8 +549,13 @@ def train_run(
     import torch
     from transformers import DataCollatorForTokenClassification, EarlyStoppingCallback
 
-    from bnner_tui.core.metrics import make_compute_metrics, preprocess_logits_for_metrics
     from bnner_tui.core.train import models as M
+    from bnner_tui.core.train.evaluate import (
+        make_trainer_metrics,
+        preprocess_log_probs,
+        tokenize_eval_split,
+        train_memory,
+    )
     from bnner_tui.core.train.tracking import TrackingSetup, find_offline_run, redact, setup_tracking, tracking_env
 
     run_path = Path(run_path)
@@ -549,9 +588,14 @@ def train_run(
     if cfg.train_split in unlabelled:
         raise BnnerError(f"The {cfg.train_split!r} split has no labels, so it cannot train a model.")
     has_eval = evaluate and cfg.eval_split in dataset and cfg.eval_split not in unlabelled
-    if evaluate and not has_eval:
-        why = "has no labels" if cfg.eval_split in dataset else "does not exist"
-        log.warning("no evaluation during training: split %r %s", cfg.eval_split, why)
+    not_scored: str | None = None
+    if not has_eval:
+        if not evaluate:
+            not_scored = "evaluation was switched off for this run"
+        else:
+            why = "has no labels" if cfg.eval_split in dataset else "does not exist"
+            not_scored = f"the evaluation split {cfg.eval_split!r} {why} in {getattr(source, 'name', cfg.data)}"
+        log.warning("no evaluation during training: %s", not_scored)
     source_labels = list(source.label_names)
 
     # 3. tokenizer and label order
@@ -565,7 +609,7 @@ def train_run(
     args = training_arguments(
         cfg, checkpoints, precision=precision, report_to=setup.report_to, run_name=run_name, evaluate=has_eval
     )
-    splits = [cfg.train_split] + ([cfg.eval_split] if has_eval else [])
+    splits = [cfg.train_split]
     with args.main_process_first(desc="tokenize"):
         tokenized = tokenize_splits(
             dataset,
@@ -585,13 +629,26 @@ def train_run(
     model.config.id2label = dict(enumerate(label_names))
     model.config.label2id = {name: i for i, name in enumerate(label_names)}
 
-    eval_ds = tokenized[cfg.eval_split] if has_eval else None
+    # Evaluation rows cover every word (long sentences in the tagger's windows) and are decoded
+    # with the project's one policy, so training-time scores are eval's and tag's scores.
+    eval_ds = None
     sink: dict[str, Any] = {}
     compute_metrics = None
-    if eval_ds is not None:
-        word_ids = eval_ds["word_ids"] if cfg.strategy != "first" else None
-        compute_metrics = make_compute_metrics(
-            label_names, strategy=cfg.strategy, word_ids=word_ids, sink=lambda full: sink.__setitem__("last", full)
+    if has_eval:
+        with args.main_process_first(desc="tokenize eval"):
+            evalset = tokenize_eval_split(
+                dataset[cfg.eval_split],
+                tokenizer=tokenizer,
+                label_names=label_names,
+                source_label_names=source_labels,
+                strategy=cfg.strategy,
+                max_length=int(cfg.max_length),
+            )
+        eval_ds = evalset.rows
+        compute_metrics = make_trainer_metrics(
+            evalset,
+            memory=train_memory(dataset, cfg.train_split, source_labels),
+            sink=lambda full: sink.__setitem__("last", full),
         )
 
     started = None
@@ -607,6 +664,7 @@ def train_run(
             "dataset": getattr(source, "name", str(cfg.data)),
             "dataset_sizes": {name: int(ds.num_rows) for name, ds in dataset.items()},
             "unlabelled_splits": sorted(unlabelled),
+            "not_scored": not_scored,
             "label_names": list(label_names),
             "nproc": world_size(),
             "tracking": setup.mode,
@@ -638,7 +696,7 @@ def train_run(
             data_collator=collator,
             processing_class=tokenizer,
             compute_metrics=compute_metrics,
-            preprocess_logits_for_metrics=preprocess_logits_for_metrics if compute_metrics else None,
+            preprocess_logits_for_metrics=preprocess_log_probs if compute_metrics else None,
             callbacks=callbacks,
         )
         event_cb.trainer = trainer
@@ -657,6 +715,18 @@ def train_run(
         if not is_rank0():
             return result
         best_step, best_f1 = event_cb.best_step, event_cb.best_f1
+        metrics_path = run_path / "metrics.json"
+        existing = None
+        if metrics_path.exists():
+            try:
+                existing = json.loads(metrics_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                existing = None
+        data_spec, data_name = str(getattr(source, "spec", cfg.data)), str(getattr(source, "name", cfg.data))
+        if not has_eval:
+            doc = metrics_document(
+                None, None, data_spec=data_spec, data_name=data_name, existing=existing, not_scored=not_scored
+            )
         if has_eval:
             last = event_cb.last_eval
             if last is None or last.get("step") != step or args.load_best_model_at_end:
@@ -667,32 +737,27 @@ def train_run(
                 best_step = int(Path(trainer.state.best_model_checkpoint).name.split("-")[-1])
                 best_f1 = trainer.state.best_metric
             assert last is not None
-            metrics_path = run_path / "metrics.json"
-            existing = None
-            if metrics_path.exists():
-                try:
-                    existing = json.loads(metrics_path.read_text(encoding="utf-8"))
-                except (OSError, ValueError):
-                    existing = None
             doc = metrics_document(
                 cfg.eval_split,
                 split_entry(last, last.get("loss")),
+                data_spec=data_spec,
+                data_name=data_name,
                 best_step=best_step,
                 best_f1=best_f1,
                 existing=existing,
             )
-            doc["train"] = {
-                k: train_metrics.get(k)
-                for k in ("train_runtime", "train_samples_per_second", "train_loss")
-                if k in train_metrics
-            }
-            if setup.mode == "wandb-offline" and setup.wandb_dir:
-                offline = find_offline_run(setup.wandb_dir)
-                doc["wandb_dir"] = str(offline or setup.wandb_dir)
-            doc["duration_s"] = round(time.time() - t_start, 2)
-            atomic_write_json(metrics_path, doc)
-            result.metrics_path = str(metrics_path)
-            result.metrics = doc
+        doc["train"] = {
+            k: train_metrics.get(k)
+            for k in ("train_runtime", "train_samples_per_second", "train_loss")
+            if k in train_metrics
+        }
+        if setup.mode == "wandb-offline" and setup.wandb_dir:
+            offline = find_offline_run(setup.wandb_dir)
+            doc["wandb_dir"] = str(offline or setup.wandb_dir)
+        doc["duration_s"] = round(time.time() - t_start, 2)
+        atomic_write_json(metrics_path, doc)
+        result.metrics_path = str(metrics_path)
+        result.metrics = doc
         result.best_step, result.best_f1 = best_step, best_f1
         if save_model:
             model_dir = run_path / "model"

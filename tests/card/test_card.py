@@ -52,7 +52,8 @@ def test_body_states_data_procedure_results_and_usage(run_dir: Path) -> None:
         assert needle in text
     assert "wandb-secret-should-never-appear" not in text and "api_key" not in text
     # Word-level results, overall and per entity, for each split; piece-level labelled as inflated.
-    assert "### validation split (word-level" in text and "### test split (word-level" in text
+    assert "### WikiANN (bn), validation split (word-level" in text
+    assert "### WikiANN (bn), test split (word-level" in text
     assert "| **overall** | 0.7123 | 0.6842 | 0.6980 |" in text
     assert "| ORG | 0.6000 | 0.5500 | 0.5739 | 20 |" in text
     assert "**inflated**" in text and "f1 0.7950" in text

@@ -350,3 +350,13 @@ async def test_offline_wordpiece_fallback_from_the_tokenizer_box(tmp_path: Path)
         # Trained on this very data: its words are in the vocabulary, none becomes [UNK].
         await wait_for(pilot, lambda: screen._current_piece_info() is not None, 60)
         assert not any(screen._current_piece_info().has_unk)  # type: ignore[union-attr]
+
+
+def test_histogram_percentiles_equal_data_stats() -> None:
+    """The Data screen and `bnner-tui data stats` use one percentile rule (was srt[len//2] vs numpy)."""
+    from bnner_tui.core.data.stats import piece_stats
+
+    lengths = [10, 12, 14, 40]
+    p = piece_stats(lengths, max_length=32)
+    assert (p.p50, round(p.p95, 1), p.max, p.over_max_length) == (13.0, 36.1, 40, 1)
+    assert histogram(lengths, max_length=32).splitlines()[-1] == f"p50 {p.p50:g}  p95 {p.p95:g}  max 40  > 32: 1"

@@ -52,9 +52,9 @@ def _root(
 
 def _register_commands() -> None:
     """Each command module adds its commands; kept in one place so the order of --help is stable."""
-    from bnner_tui.tui.cli import card, data, tag, train
+    from bnner_tui.tui.cli import card, data, review, tag, train
 
-    for module in (data, train, tag, card):
+    for module in (data, review, train, tag, card):
         module.register(app)
 
 

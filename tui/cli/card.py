@@ -48,6 +48,9 @@ def render(
         "--widget",
         help="A widget example 'TITLE=TEXT' (or just TEXT); repeat for several. Replaces the card's examples.",
     ),
+    other_data: bool = typer.Option(
+        False, "--include-other-data", help="Also list scores measured with `eval --data` on other datasets."
+    ),
 ) -> None:
     """Write or update the card from the run's measured numbers; an existing card is kept as a backup."""
     from bnner_tui.core.card import render_card
@@ -60,7 +63,9 @@ def render(
             example_title = title.strip() if sep else f"Example {i}"
             widgets.append({"text": (text if sep else title).strip(), "example_title": example_title})
     try:
-        result = render_card(run, repo_id=repo, license=license, out=out, widgets=widgets)
+        result = render_card(
+            run, repo_id=repo, license=license, out=out, widgets=widgets, include_other_data=other_data
+        )
     except BnnerError as err:
         raise _fail(err) from None
     _out.print(str(result.path))

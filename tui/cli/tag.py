@@ -297,10 +297,13 @@ def tag_command(
     ),
     fmt: str = typer.Option("pretty", "--format", help="pretty | jsonl | conll"),
     average: bool = typer.Option(False, "--average", help="Word label from the average of its pieces' probabilities."),
-    strict_iob: bool = typer.Option(
-        False,
-        "--strict-iob",
-        help="Drop an I- that follows O or another type (seqeval strict) instead of starting one.",
+    decoding: str = typer.Option(
+        "viterbi",
+        "--decoding",
+        help="viterbi (valid IOB2, what eval scores) | argmax (orphan I- dropped) | repair (orphan I- starts one).",
+    ),
+    trim_punctuation: bool = typer.Option(
+        False, "--trim-punctuation", help="Cut punctuation off entity edges (eval does not: its F1 then differs)."
     ),
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Texts per model batch."),
     quantize: bool = typer.Option(
@@ -311,7 +314,7 @@ def tag_command(
 ) -> None:
     """Tag Bengali (or any) text; offsets point exactly into the text as given."""
     with user_errors():
-        _tag(text, model, file, fmt, average, strict_iob, batch_size, quantize, bf16, runs_dir)
+        _tag(text, model, file, fmt, average, decoding, trim_punctuation, batch_size, quantize, bf16, runs_dir)
 
 
 def _tag(
@@ -320,7 +323,8 @@ def _tag(
     file: str | None,
     fmt: str,
     average: bool,
-    strict_iob: bool,
+    decoding: str,
+    trim_punctuation: bool,
     batch_size: int,
     quantize: bool,
     bf16: bool,
@@ -370,7 +374,7 @@ def _tag(
                 aggregation="average" if average else "first",
                 quantize=quantize,
                 bf16=bf16,
-                orphan_i="drop" if strict_iob else "start",
+                decoding=_decoding_policy(decoding, trim_punctuation),
                 runs_dir=runs_dir,
             )
         for warning in tagger.warnings:
@@ -485,6 +489,14 @@ def _tag_long(
     elif fmt == "conll":
         out.write("\n")
     return n_words, n_ents
+
+
+def _decoding_policy(method: str, trim: bool) -> Any:
+    from bnner_tui.core.decoding import DECODINGS, DecodingPolicy
+
+    if method not in DECODINGS:
+        raise BnnerError(f"--decoding must be one of {', '.join(DECODINGS)}, not {method!r}.")
+    return DecodingPolicy(method=method, trim_punctuation=trim)
 
 
 def register(app: typer.Typer) -> None:

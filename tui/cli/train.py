@@ -82,6 +82,43 @@ def _print_scores(entry: dict[str, Any], *, split: str) -> None:
             f"  [yellow]piece-level F1 {_f(pf1)}[/] — the notebook's way (every subword piece scored);"
             " it inflates the score and is not comparable with word-level F1."
         )
+    _print_generalisation(entry)
+
+
+def _print_generalisation(entry: dict[str, Any]) -> None:
+    """Counts, F1 on what training could not have memorised, and the SemEval error breakdown."""
+    from bnner_tui.core.metrics import (
+        BREAKDOWN_KEYS,
+        BREAKDOWN_TITLES,
+        breakdown_rows,
+        counts_line,
+        generalisation_rows,
+    )
+
+    line = counts_line(entry)
+    if line:
+        console.print(f"  {line}")
+    rows = generalisation_rows(entry)
+    if len(rows) > 1:
+        table = Table(title="Generalisation (word level, strict IOB2)", title_justify="left")
+        for col in ("scored on", "precision", "recall", "F1", "support"):
+            table.add_column(col, justify="left" if col == "scored on" else "right")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    breakdown = breakdown_rows(entry)
+    if breakdown:
+        table = Table(
+            title="Entity errors (SemEval-2013 categories, nervaluate)",
+            caption="per type: gold entities of the type; spurious: predictions of the type",
+            title_justify="left",
+        )
+        table.add_column("entity")
+        for key in BREAKDOWN_KEYS:
+            table.add_column(BREAKDOWN_TITLES[key], justify="right")
+        for brow in breakdown:
+            table.add_row(*brow)
+        console.print(table)
 
 
 # ---- following a run ---------------------------------------------------------------------------
@@ -158,6 +195,8 @@ class _Follower:
             )
             if ev.get("unlabelled_splits"):
                 self.say(f"no labels in {', '.join(ev['unlabelled_splits'])}: never scored")
+            if ev.get("not_scored"):
+                self.say(f"[yellow]warning:[/] no scores for this run: {ev['not_scored']}")
             if ev.get("wandb_dir"):
                 self.say(f"W&B offline files: {ev['wandb_dir']} (upload later with: wandb sync DIR)")
             if isinstance(ev.get("total_steps"), int):
@@ -310,12 +349,17 @@ def _report_end(run: Any, view: _Follower) -> str:
         elif view.last_eval is not None:
             _print_scores(view.last_eval, split=str(view.last_eval.get("split", "validation")))
         else:
-            console.print("No evaluation split was scored (the data has no labelled validation split).")
+            why = metrics.get("not_scored") or "the data has no labelled evaluation split"
+            console.print(f"[yellow]Nothing was scored:[/] {why}.")
         best = metrics.get("best") or {}
         if isinstance(best.get("f1"), (int, float)):
             console.print(f"Best word-level F1 {_f(best['f1'])} at step {best.get('step')}.")
-        console.print(f"Model: {ev.get('model_dir') or run.model_dir}")
-        console.print(f"Metrics: {ev.get('metrics_path') or run.metrics_path}")
+        model_dir = Path(ev.get("model_dir") or run.model_dir)
+        if (model_dir / "config.json").is_file():  # never name a file that was not written
+            console.print(f"Model: {model_dir}")
+        metrics_path = Path(ev.get("metrics_path") or run.metrics_path)
+        if metrics_path.is_file():
+            console.print(f"Metrics: {metrics_path}")
         if metrics.get("wandb_dir"):
             console.print(f"W&B offline run: {metrics['wandb_dir']} (upload with: wandb sync {metrics['wandb_dir']})")
         return "finished"
@@ -351,7 +395,7 @@ def _parse_set(items: list[str] | None) -> dict[str, Any]:
 
 def train_command(
     config_file: Path | None = typer.Option(None, "--config", "-c", help="A TOML file of TrainConfig keys."),
-    preset: str | None = typer.Option(None, "--preset", "-p", help="tutorial | gpu-fast | cpu-demo."),
+    preset: str | None = typer.Option(None, "--preset", "-p", help="tutorial | gpu-fast | cpu-demo | cpu."),
     set_: list[str] | None = typer.Option(None, "--set", help="Any other TrainConfig key: --set warmup_ratio=0.1."),
     resume: str | None = typer.Option(None, "--resume", help="Continue this run (name or folder) from its checkpoint."),
     detach: bool = typer.Option(False, "--detach", help="Start the run and return; follow it later."),
@@ -528,8 +572,10 @@ def eval_command(
     entry = result
     if isinstance(result, dict) and "splits" in result:
         entry = (result.get("splits") or {}).get(split, result)
-    _print_scores(entry, split=split)
-    console.print(f"Saved into {run.metrics_path}")
+    title = split if not data else f"{split} of {entry.get('data_name') or data}"
+    _print_scores(entry, split=title)
+    where = "" if not data else " (under other_data: the run's own scores are kept)"
+    console.print(f"Saved into {run.metrics_path}{where}")
 
 
 def _quiet_library_progress() -> None:

@@ -148,11 +148,10 @@ def histogram(lengths: Sequence[int], max_length: int, width: int = 24, bins: in
         bar = "█" * max(1 if c else 0, round(width * c / top))
         rows.append(f"{lo + 1:>4}-{e:<4} {bar} {c}")
         lo = e
-    srt = sorted(lengths)
-    p50 = srt[len(srt) // 2]
-    p95 = srt[min(len(srt) - 1, int(len(srt) * 0.95))]
-    over = sum(1 for n in lengths if n > max_length)
-    rows.append(f"p50 {p50}  p95 {p95}  max {srt[-1]}  > {max_length}: {over}")
+    from bnner_tui.core.data.stats import piece_stats
+
+    p = piece_stats(lengths, max_length)
+    rows.append(f"p50 {p.p50:g}  p95 {p.p95:g}  max {p.max}  > {max_length}: {p.over_max_length}")
     return "\n".join(rows)
 
 

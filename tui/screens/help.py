@@ -20,6 +20,8 @@ SCREENS_HELP = """\
 - **3 Runs**: all runs, compare curves, confusion matrix, error browser.
 - **4 Tag**: type Bengali text and tag it with a run's model; copy or export entities.
 - **5 Card**: edit and validate the selected run's model card; publish (dry run first).
+- **6 Review**: the label suspects of `bnner-tui data review`; accept, relabel a word or span,
+  mark correct, skip, undo (every decision saved at once); `ctrl+s` writes a corrected source.
 
 `ctrl+p` opens the command palette (screens, theme, open a data source). `ctrl+q` quits;
 a running training run keeps going and the app re-attaches to it next time.

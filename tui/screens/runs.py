@@ -109,6 +109,7 @@ class RunsScreen(Screen):
             with TabPane("Confusion", id="tab-confusion"), Vertical():
                 yield Static("Select a run.", id="confusion-note")
                 yield DataTable(id="confusion-table", cursor_type="cell")
+                yield Static("", id="scores-summary")
             with TabPane("Errors", id="tab-errors"), Vertical():
                 yield Static("Select a finished run, then open this tab (e).", id="errors-note")
                 with Horizontal():
@@ -283,6 +284,7 @@ class RunsScreen(Screen):
     @work(thread=True, exclusive=True, group="runs-confusion", exit_on_error=False)
     def _load_confusion(self) -> None:
         from bnner_tui.core.analysis import confusion_from_metrics
+        from bnner_tui.core.metrics import run_summary_lines
 
         run = self.selected
         if run is None:
@@ -296,6 +298,13 @@ class RunsScreen(Screen):
         else:
             note = "No confusion matrix in metrics.json yet: open the Errors tab (e) to compute one from the model."
         self.app.call_from_thread(self._show_confusion, run, conf, note)
+        summary = "\n".join(run_summary_lines(run, "validation"))
+        self.app.call_from_thread(self._show_summary, run, summary)
+
+    def _show_summary(self, run: Path, text: str) -> None:
+        """Counts, F1 on unseen sentences/entities and the error breakdown (core.metrics.run_summary_lines)."""
+        if run == self.selected:
+            self.query_one("#scores-summary", Static).update(Text(text))
 
     def _show_confusion(self, run: Path, conf: dict[str, Any] | None, note: str) -> None:
         if run != self.selected:
