@@ -82,10 +82,10 @@ def test_preflight_model_data_and_output_root(tmp_path: Path) -> None:
     blocker.write_text("x")
     err = _one_sentence_error(_cli("train", "--output-root", str(blocker / "runs")))
     assert "Cannot create the output folder" in err
-    # a model far larger than the free disk (a 10^9-row embedding) is refused before any work
-    err = _one_sentence_error(
-        _cli("train", "--model", "offline", "--set", "offline_vocab_size=1000000000", "--output-root", root)
-    )
+    # a model far larger than the free disk (a 2*10^6 x 8192 embedding, 65 GB a copy, within the
+    # configuration's sanity bounds) is refused before any work
+    big = ["--set", "offline_vocab_size=2000000", "--set", "offline_hidden_size=8192", "--set", "offline_heads=8"]
+    err = _one_sentence_error(_cli("train", "--model", "offline", *big, "--output-root", root))
     assert "Not enough free disk space" in err and "save_total_limit" in err
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
