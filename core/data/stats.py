@@ -98,3 +98,30 @@ def compute_stats(source: LoadedSource, *, tokenizer: Any = None, max_length: in
             st.pieces = piece_stats(_piece_lengths(tokenizer, tokens), max_length)
         out.append(st)
     return DataStats(name=source.name, label_names=names, types=types, splits=out)
+
+
+def stats_from_stream(result: Any, name: str, *, max_length: int = 128) -> DataStats:
+    """The same numbers as `compute_stats`, from a streamed read (`stream.stream_scan`) of a source."""
+    import numpy as np
+
+    from bnner_tui.core.labels import label_names_for
+
+    names = label_names_for(result.types)
+    types = [n[2:] for n in names if n.startswith("B-")]
+    out = []
+    for split, c in result.splits.items():
+        st = SplitStats(split=split, sentences=c.kept, tokens=c.tokens, labelled=c.labelled)
+        if c.labelled:
+            st.tags = {n: c.tags.get(n, 0) for n in names}
+            st.entities = {t: c.entities.get(t, 0) for t in types}
+        if len(c.pieces) or result.checker.piece_count is not None:
+            lengths = np.frombuffer(c.pieces, dtype=np.int32) if len(c.pieces) else np.zeros(1, dtype=np.int32)
+            st.pieces = PieceStats(
+                p50=float(np.percentile(lengths, 50)),
+                p95=float(np.percentile(lengths, 95)),
+                max=int(lengths.max()),
+                over_max_length=int((lengths > max_length).sum()),
+                max_length=max_length,
+            )
+        out.append(st)
+    return DataStats(name=name, label_names=names, types=types, splits=out)
