@@ -44,6 +44,8 @@ def shape_of(rec: Any) -> str | None:
         return "pairs"
     if not isinstance(rec, dict):
         return None
+    if isinstance(rec.get("text"), str) and "spans" in rec:
+        return "spacy"  # Prodigy's "tokens" are objects, not a token table
     if _pick(rec, TOKEN_COLUMNS):
         return "tokens"
     if isinstance(rec.get("data"), dict) and ("annotations" in rec or "completions" in rec or "text" in rec["data"]):
