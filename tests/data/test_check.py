@@ -215,7 +215,8 @@ def test_resplit_with_seed_is_reproducible(write):
 
 
 def test_json_lines_recognised_by_content(write):
-    path = write("data.txt", '{"tokens": ["ক", "খ"], "ner_tags": ["B-PER", "O"]}\n{"tokens": ["গ"], "ner_tags": ["O"]}\n')
+    lines = ['{"tokens": ["ক", "খ"], "ner_tags": ["B-PER", "O"]}', '{"tokens": ["গ"], "ner_tags": ["O"]}']
+    path = write("data.txt", "\n".join(lines) + "\n")
     assert tags_of(load_source(str(path))) == [["B-PER", "O"], ["O"]]
     doc = write("data.dat", json.dumps([{"tokens": ["ক"], "ner_tags": ["B-LOC"]}]))
     assert tags_of(load_source(str(doc))) == [["B-LOC"]]
