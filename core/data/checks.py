@@ -74,6 +74,7 @@ class Checker:
         self.long = _Where()
         self.labelled_splits: set[str] = set()
         self.scheme = "iob2"
+        self.seen = 0
         self.max_length = max_length
         self.piece_count = piece_count
 
@@ -87,12 +88,12 @@ class Checker:
         """
         if not record:
             return self._parse_quiet(sent) if labelled and sent.tags is not None else None
-        for p in sent.problems:
-            self.problems.add(_with_split(p, split))
+        for found in sent.problems:
+            self.problems.add(_with_split(found, split))
         if labelled and sent.tags is None:
-            p = sent.problem(path, 0, "missing tags", "tags missing for this sentence while others have them")
-            sent.problems.append(p)
-            self.problems.add(_with_split(p, split))
+            missing = sent.problem(path, 0, "missing tags", "tags missing for this sentence while others have them")
+            sent.problems.append(missing)
+            self.problems.add(_with_split(missing, split))
         if sent.tags is None or not labelled:
             return None
         self.labelled_splits.add(split)
@@ -117,7 +118,8 @@ class Checker:
                 self.type_splits[typ].add(split)
             parsed.append((p, typ))
         if not sent.bad:
-            self.evidence.add(parsed, (split, index))
+            self.seen += 1
+            self.evidence.add(parsed, (self.seen,))  # reading order: "first seen" across splits
         return parsed
 
     def _parse_quiet(self, sent: RawSentence) -> Parsed:

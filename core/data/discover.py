@@ -10,10 +10,11 @@ holds is decided by its content, not its extension (`textio.sniff`), except parq
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from bnner_tui.core.data.conll import ConllReader
-from bnner_tui.core.data.raw import ListReader, SplitReader
+from bnner_tui.core.data.raw import ListReader, RawSentence, SplitReader
 from bnner_tui.core.errors import BnnerError, DataFormatError
 
 SPLIT_ALIASES = {
@@ -96,7 +97,7 @@ class BrokenReader(SplitReader):
         self.err = err
         self.notes = []
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[RawSentence]:
         raise self.err
 
 

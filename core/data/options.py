@@ -28,7 +28,7 @@ def parse_split(text: str | None) -> tuple[int, int, int] | None:
         raise BnnerError(
             f"--split {text!r}: give three percentages for train/validation/test that add up to 100, e.g. 80/10/10"
         )
-    return nums  # type: ignore[return-value]
+    return nums[0], nums[1], nums[2]
 
 
 @dataclass(frozen=True)

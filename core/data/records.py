@@ -163,7 +163,7 @@ def _pairs(pairs: list[tuple[int | None, int | None, str, list[str]]], path: str
     ev = SchemeEvidence()
     for i, (_, _, _, tags) in enumerate(pairs):
         try:
-            ev.add([parse_tag(str(t)) for t in tags], i)
+            ev.add([parse_tag(str(t)) for t in tags], (i,))
         except ValueError:
             continue
     scheme = ev.decide()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bnner_tui.core.labels import BARE, parse_tag
 
@@ -106,19 +107,19 @@ class SchemeEvidence:
     """What `detect` needs, gathered one sentence at a time (so a file can be streamed)."""
 
     prefixes: set[str] = field(default_factory=set)
-    first_es: object = None  # where the first E-/S- was (any marker the caller likes)
-    first_lu: object = None
+    first_es: tuple[Any, ...] | None = None  # where the first E-/S- was (a comparable tuple)
+    first_lu: tuple[Any, ...] | None = None
     b_opens: bool = False
     i_opens: bool = False
 
-    def add(self, parsed: Sequence[tuple[str, str | None]], where: object = None) -> None:
+    def add(self, parsed: Sequence[tuple[str, str | None]], where: tuple[Any, ...] = ()) -> None:
         prev: tuple[str, str | None] = ("O", None)
         for p, typ in parsed:
             self.prefixes.add(p)
             if p in ("E", "S") and self.first_es is None:
-                self.first_es = where if where is not None else True
+                self.first_es = where
             if p in ("L", "U") and self.first_lu is None:
-                self.first_lu = where if where is not None else True
+                self.first_lu = where
             if p in ("B", "I") or p == BARE:
                 continues = (prev[0] in ("B", "I") or prev[0] == BARE) and prev[1] == typ
                 if p == "B" and not continues:
@@ -135,7 +136,7 @@ class SchemeEvidence:
     def decide(self) -> str:
         """The scheme (a SCHEMES key); with both E-/S- and L-/U-, the one seen first."""
         if self.first_es is not None and self.first_lu is not None:
-            return "bioes" if self.first_es <= self.first_lu else "bilou"  # type: ignore[operator]
+            return "bioes" if self.first_es <= self.first_lu else "bilou"
         if self.first_es is not None:
             return "bioes"
         if self.first_lu is not None:
@@ -151,7 +152,8 @@ def detect_scheme(parsed: Iterable[Sequence[tuple[str, str | None]]]) -> str:
     for s, sent in enumerate(parsed):
         ev.add(sent, (s,))
     if ev.mixed:
-        s, t = max(ev.first_es, ev.first_lu)[0], 0  # type: ignore[type-var]
+        assert ev.first_es is not None and ev.first_lu is not None
+        s, t = max(ev.first_es, ev.first_lu)[0], 0
         raise MixedSchemeError(s, t, "mixed tag schemes: both BIOES (E-/S-) and BILOU (L-/U-) tags")
     return ev.decide()
 

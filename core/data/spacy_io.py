@@ -73,7 +73,8 @@ def write_docbin(target: Path, sentences: list[tuple[list[str], list[str] | None
     for words, tags in sentences:
         doc = Doc(vocab, words=list(words), spaces=[True] * (len(words) - 1) + [False] if words else [])
         if tags is not None:
-            doc.ents = [doc.char_span(s, e, label=lab) for s, e, lab in _char_spans(words, tags)]
+            ents = [doc.char_span(s, e, label=lab) for s, e, lab in _char_spans(words, tags)]
+            doc.ents = [span for span in ents if span is not None]  # words joined by spaces: never None
         db.add(doc)
     db.to_disk(target)
 

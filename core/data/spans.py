@@ -128,7 +128,6 @@ def pair_to_sentence(
     from bnner_tui.core.data.spacy_io import spacy_tokens
 
     words = words_of(text)
-    where = {"path": path, "line": line, "record": record}
 
     def failed(kind: str, detail: str) -> RawSentence:
         sent = RawSentence(
@@ -145,12 +144,12 @@ def pair_to_sentence(
         return failed("unknown tag" if "unknown tag" in err.problem else "mixed schemes", err.problem)
     if len(words) == len(tags):
         offsets = [(s, e) for _, s, e in words]
-        return spans_to_sentence(text, tags_to_spans(offsets, iob2), words=words, **where)
+        return spans_to_sentence(text, tags_to_spans(offsets, iob2), words=words, path=path, line=line, record=record)
     toks = spacy_tokens(text)
     if toks is not None and len(toks) == len(tags):
         keep = [(s, e, t) for (s, e, space), t in zip(toks, iob2, strict=True) if not space]
         spans = tags_to_spans([(s, e) for s, e, _ in keep], [t for _, _, t in keep])
-        return spans_to_sentence(text, spans, words=words, **where)
+        return spans_to_sentence(text, spans, words=words, path=path, line=line, record=record)
     how = "our splitter" if toks is None else "our splitter and spaCy's Bengali tokenizer"
     hint = "; installing bnner-tui[spacy] aligns to spaCy's Bengali tokenizer" if toks is None else ""
     return failed(
