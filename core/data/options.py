@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bnner_tui.core.data.problems import ON_ERROR
 from bnner_tui.core.errors import BnnerError
@@ -26,7 +27,7 @@ def parse_split(text: str | None) -> tuple[int, int, int] | None:
         nums = ()
     if len(nums) != 3 or any(n < 0 for n in nums) or sum(nums) != 100 or nums[0] == 0:
         raise BnnerError(
-            f"--split {text!r}: give three percentages for train/validation/test that add up to 100, e.g. 80/10/10"
+            f"split {text!r}: give three percentages for train/validation/test that add up to 100, e.g. 80/10/10"
         )
     return nums[0], nums[1], nums[2]
 
@@ -81,6 +82,17 @@ class LoadOptions:
             label_map=mapping,
             split=parsed_split,
             seed=DEFAULT_SEED if seed is None else int(seed),
+        )
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> LoadOptions:
+        """The options a run's `TrainConfig` records (its ``seed`` shuffles a ``data_split``)."""
+        return cls.make(
+            on_error=getattr(cfg, "data_on_error", "stop"),
+            label_map=getattr(cfg, "data_map", None),
+            drop=getattr(cfg, "data_drop", None),
+            split=getattr(cfg, "data_split", None),
+            seed=getattr(cfg, "seed", None),
         )
 
     @property
