@@ -70,6 +70,27 @@ class ConllReader(SplitReader):
             return done
 
         for lineno, line in iter_lines(path):
+            # Fast path, almost every line of a clean file: "token<TAB>tag", nothing to strip or repair.
+            if labelled and prefix is None:
+                tok, tab, tag = line.partition("\t")
+                if (
+                    tab
+                    and tok
+                    and tag
+                    and "\t" not in tag
+                    and not tok[0].isspace()
+                    and not tok[-1].isspace()
+                    and not tag[0].isspace()
+                    and not tag[-1].isspace()
+                ):
+                    toks = sent.tokens
+                    if len(toks) < MAX_SENTENCE_TOKENS:
+                        toks.append(tok)
+                        sent.tags.append(tag)  # type: ignore[union-attr]
+                        sent.lines.append(lineno)  # type: ignore[union-attr]
+                    else:
+                        sent.n_tokens = (sent.n_tokens or len(toks)) + 1
+                    continue
             if not line.strip():
                 out = flush()
                 if out is not None:
