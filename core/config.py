@@ -562,7 +562,7 @@ def _data_option_problems(cfg: TrainConfig) -> list[str]:
                 isinstance(value, list) and all(isinstance(v, str) for v in value)
             ):
                 raise BnnerError("must be a list of strings")
-            LoadOptions.make(**kw)  # type: ignore[arg-type]
+            LoadOptions.make(**kw)
         except BnnerError as err:
             out.append(f"{name} {err}" if str(err).startswith("must") else f"{name}: {err}")
     return out

@@ -1,8 +1,9 @@
 """CoNLL-style text files, read line by line (memory bounded by the longest sentence, not the file).
 
 Accepted: ``token<TAB>tag`` or space-separated columns (the token is the first column, the
-tag the last non-empty one; middle columns such as POS are ignored, and empty extra columns
-are a warning, not an error), ``-DOCSTART-`` lines, one or more blank lines between
+tag the last non-empty one; middle columns such as POS are ignored; every line has as many
+non-empty columns as the first, and empty extra columns are a warning, not an error),
+``-DOCSTART-`` lines, one or more blank lines between
 sentences, any line end (see `textio`), and the original WikiANN release format whose tokens
 carry a language prefix (``bn:ঢাকা``). A file whose lines hold a token only (the XTREME
 WikiANN test split) is *unlabelled*: no tags, never a column of made-up ``O`` tags.
@@ -45,6 +46,7 @@ class ConllReader(SplitReader):
         path = self.path
         self.spaced, self.empty_columns, self.notes = [], [], []
         labelled: bool | None = None
+        ncols = 0  # non-empty columns of the first line: every line must have as many
         kind_line = 0
         prefix: str | None = None
         prefix_checked = False
@@ -71,7 +73,7 @@ class ConllReader(SplitReader):
 
         for lineno, line in iter_lines(path):
             # Fast path, almost every line of a clean file: "token<TAB>tag", nothing to strip or repair.
-            if labelled and prefix is None:
+            if labelled and ncols == 2 and prefix is None:
                 tok, tab, tag = line.partition("\t")
                 if (
                     tab
@@ -103,10 +105,12 @@ class ConllReader(SplitReader):
             if cols[0].startswith("-DOCSTART-"):
                 continue
             rest = [c.strip() for c in cols[1:]]
-            tag = next((c for c in reversed(rest) if c), None)
+            last: str | None = next((c for c in reversed(rest) if c), None)
+            filled = 1 + sum(1 for c in rest if c)
             if labelled is None:
                 labelled = "\t" in line or len(cols) > 1
                 kind_line = lineno
+                ncols = filled
                 self.labelled = labelled
             if len(sent.tokens) >= MAX_SENTENCE_TOKENS:
                 sent.n_tokens = (sent.n_tokens or len(sent.tokens)) + 1
@@ -124,7 +128,7 @@ class ConllReader(SplitReader):
                     )
             if prefix is not None and token.startswith(prefix) and len(token) > len(prefix):
                 token = token[len(prefix) :]
-            if labelled and any(not c for c in rest) and tag is not None:
+            if labelled and any(not c for c in rest) and last is not None:
                 self.empty_columns.append(lineno)
             if token != raw_tok and token:
                 self.spaced.append(lineno)
@@ -133,7 +137,7 @@ class ConllReader(SplitReader):
                 problem = ("empty token", "empty token (the line starts with a tab)" if "\t" in line else "empty token")
             elif not token:
                 problem = ("whitespace token", f"token is only {whitespace_name(raw_tok)}")
-            elif labelled and tag is None:
+            elif labelled and last is None:
                 glued = _GLUED.match(token)
                 if glued:
                     problem = (
@@ -144,11 +148,16 @@ class ConllReader(SplitReader):
                     problem = ("empty tag", f"no tag (line {kind_line} has a token and a tag)")
             elif not labelled and len(cols) > 1:
                 problem = ("column count", f"{len(cols)} columns, but line {kind_line} has a token only")
+            elif labelled and filled != ncols and filled > 1:
+                problem = (
+                    "column count",
+                    f"wrong column count: {filled} column(s), but line {kind_line} has {ncols} columns",
+                )
             if problem is not None:
                 sent.problems.append(Problem(problem[0], path, lineno, problem[1]))
             sent.tokens.append(token)
             assert sent.tags is not None and sent.lines is not None
-            sent.tags.append(tag or "")
+            sent.tags.append(last or "")
             sent.lines.append(lineno)
         out = flush()
         if out is not None:

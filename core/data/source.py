@@ -190,9 +190,10 @@ def build_source(
             first.line if first else None,
             "no sentence loads" + (f" ({first.detail})" if first else ""),
         )
-    warns = list(warnings or []) + sc.notes
-    if options.on_error == "skip":
+    warns: list[str] = []
+    if options.on_error == "skip":  # first: the screen shows the first few warnings
         warns += skip_report(sc) + [f"{p}: {p.kind}, split left out" for p in fatal]
+    warns += list(warnings or []) + sc.notes
     warns += [str(p) for p in problems.warnings]
     labelled_of = dict(sc.labelled)
     kept = resplit(kept, options, spec)

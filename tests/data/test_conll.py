@@ -63,7 +63,7 @@ def test_tokens_only_file_is_unlabelled(write, tmp_path):
 @pytest.mark.parametrize(
     ("content", "line", "problem"),
     [
-        ("ক\tO\nখ\tB-PER\tx\nগ\n", 3, "no tag (line 1 has a token and a tag)"),
+        ("ক\tO\nখ\tB-PER\tx\nগ\n", 2, "wrong column count: 3 column(s), but line 1 has 2 columns"),
         ("ক\tO\n\nখ\tB-PER\nগ\n", 4, "no tag (line 1 has a token and a tag)"),
         ("ক\nখ\tO\n", 2, "but line 1 has a token only"),
         ("ক\tO\nখ\tB-PERSON-\nগ\t[bold]X\n", 3, "unknown tag '[bold]X'"),

@@ -574,8 +574,10 @@ def eval_command(
 
     _quiet_library_progress()
     with console.status(f"Scoring {run.name} on {split}…"):
-        extra = {"label_map": label_map, "drop": drop, "on_error": on_error} if (label_map or drop or on_error) else {}
-        result = evaluate_run(run.path, split, data=data, **extra) if data else evaluate_run(run.path, split, **extra)
+        if label_map or drop or on_error:
+            result = evaluate_run(run.path, split, data=data, label_map=label_map, drop=drop, on_error=on_error)
+        else:
+            result = evaluate_run(run.path, split, data=data) if data else evaluate_run(run.path, split)
     entry = result
     if isinstance(result, dict) and "splits" in result:
         entry = (result.get("splits") or {}).get(split, result)
