@@ -117,7 +117,9 @@ def sniff(path: Path) -> str:
     try:
         json.loads(first_line)
         one_line_ok = True
-    except (json.JSONDecodeError, RecursionError):
+    except RecursionError:
+        return "jsonl"  # JSON, nested too deeply: the JSON-lines reader says so with its line
+    except json.JSONDecodeError:
         one_line_ok = False
     if one_line_ok:
         # One valid document per line: JSON lines, unless the whole file is that one line.
