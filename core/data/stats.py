@@ -102,8 +102,6 @@ def compute_stats(source: LoadedSource, *, tokenizer: Any = None, max_length: in
 
 def stats_from_stream(result: Any, name: str, *, max_length: int = 128) -> DataStats:
     """The same numbers as `compute_stats`, from a streamed read (`stream.stream_scan`) of a source."""
-    import numpy as np
-
     from bnner_tui.core.labels import label_names_for
 
     names = label_names_for(result.types)
@@ -115,13 +113,6 @@ def stats_from_stream(result: Any, name: str, *, max_length: int = 128) -> DataS
             st.tags = {n: c.tags.get(n, 0) for n in names}
             st.entities = {t: c.entities.get(t, 0) for t in types}
         if len(c.pieces) or result.checker.piece_count is not None:
-            lengths = np.frombuffer(c.pieces, dtype=np.int32) if len(c.pieces) else np.zeros(1, dtype=np.int32)
-            st.pieces = PieceStats(
-                p50=float(np.percentile(lengths, 50)),
-                p95=float(np.percentile(lengths, 95)),
-                max=int(lengths.max()),
-                over_max_length=int((lengths > max_length).sum()),
-                max_length=max_length,
-            )
+            st.pieces = piece_stats(c.pieces, max_length)
         out.append(st)
     return DataStats(name=name, label_names=names, types=types, splits=out)

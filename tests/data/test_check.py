@@ -220,3 +220,28 @@ def test_json_lines_recognised_by_content(write):
     assert tags_of(load_source(str(path))) == [["B-PER", "O"], ["O"]]
     doc = write("data.dat", json.dumps([{"tokens": ["ক"], "ner_tags": ["B-LOC"]}]))
     assert tags_of(load_source(str(doc))) == [["B-LOC"]]
+
+
+def test_streamed_stats_equal_loaded_stats(write, tmp_path):
+    """`data stats` streams; its numbers are those of the loaded dataset (same rules, `checks`)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+
+    from bnner_tui.core.data.stats import compute_stats, stats_from_stream
+
+    vocab = {"[UNK]": 0, "[CLS]": 1, "[SEP]": 2, "ক": 3, "খ": 4}
+    tok = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 1), ("[SEP]", 2)]
+    )
+    write("s/train.conll", "".join(f"ক{i}\tB-PER\nখ\tI-PER\nগ\tTIM\n\n" for i in range(30)) + "\tO\n")
+    write("s/test.conll", "ক\tO\nখ\tB-LOC\n")
+    spec = str(tmp_path / "s")
+    loaded = compute_stats(load_source(spec, on_error="skip"), tokenizer=tok, max_length=3)
+    streamed = stats_from_stream(
+        check_source(spec, options=LoadOptions(on_error="skip"), tokenizer=tok, max_length=3).result,
+        loaded.name,
+        max_length=3,
+    )
+    assert streamed == loaded
+    assert [s.sentences for s in streamed.splits] == [30, 1]

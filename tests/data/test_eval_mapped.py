@@ -33,8 +33,9 @@ def test_eval_other_corpus_with_map(tmp_path: Path, tiny_model_dir: Path) -> Non
     ok = runner.invoke(app, [*base, "--map", "PERSON=PER", "--map", "GPE=LOC", "--drop", "DATE"])
     assert ok.exit_code == 0, ok.output
     doc = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
-    assert doc["splits"]["test"]["per_type"]["PER"]["support"] == 2
-    assert doc["splits"]["test"]["per_type"]["LOC"]["support"] == 1
+    (other,) = doc["other_data"].values()  # another corpus never overwrites the run's own scores
+    assert other["splits"]["test"]["per_type"]["PER"]["support"] == 2
+    assert other["splits"]["test"]["per_type"]["LOC"]["support"] == 1
 
 
 def test_config_data_fields_validated_and_saved(tmp_path: Path) -> None:
