@@ -245,3 +245,13 @@ def test_streamed_stats_equal_loaded_stats(write, tmp_path):
     )
     assert streamed == loaded
     assert [s.sentences for s in streamed.splits] == [30, 1]
+
+
+def test_markup_in_a_tag_is_text_not_a_traceback(write):
+    path = write("t.conll", "ঢাকা\tB-LOC\nশহর\t[/]\n")
+    result = runner.invoke(app, ["data", "stats", str(path)])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: {path}, line 2: unknown tag '[/]'")
+    deep = write("deep.jsonl", "[" * 5000 + "]" * 5000 + "\n")
+    result = runner.invoke(app, ["data", "stats", str(deep)])
+    assert result.exit_code == 2 and "line 1: JSON nested too deeply" in result.output

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from bnner_tui.core.errors import BnnerError
 
@@ -70,7 +71,6 @@ def _warn(source: Any) -> None:
 
 def _print_warnings(warnings: list[str]) -> None:
     from rich.console import Console
-    from rich.markup import escape
 
     err = Console(stderr=True, highlight=False)
     for w in warnings:
@@ -107,7 +107,6 @@ def stats_cmd(
     one sentence, not the file.
     """
     with _user_errors():
-        from rich.markup import escape
         from rich.table import Table
 
         from bnner_tui.core.data import check_source
@@ -136,17 +135,18 @@ def stats_cmd(
                 ents = [str(sp.entities.get(t, 0)) for t in st.types] + [str(sp.total_entities)]
             else:
                 ents = ["-"] * len(st.types) + ["no labels"]
-            table.add_row(sp.split, str(sp.sentences), str(sp.tokens), *ents)
+            table.add_row(escape(sp.split), str(sp.sentences), str(sp.tokens), *ents)
         console.print(table)
         if tok is not None:
-            console.print(f"subword pieces per sentence with {tokenizer} (special tokens included)", soft_wrap=True)
+            what = escape(str(tokenizer))
+            console.print(f"subword pieces per sentence with {what} (special tokens included)", soft_wrap=True)
             pt = Table()
             for col in ("split", "p50", "p95", "max", f"> {max_length}"):
                 pt.add_column(col, justify="left" if col == "split" else "right")
             for sp in st.splits:
                 p = sp.pieces
                 assert p is not None
-                pt.add_row(sp.split, f"{p.p50:g}", f"{p.p95:g}", str(p.max), str(p.over_max_length))
+                pt.add_row(escape(sp.split), f"{p.p50:g}", f"{p.p95:g}", str(p.max), str(p.over_max_length))
             console.print(pt)
         warnings = list(dict.fromkeys(report.result.notes))
         if report.errors:
@@ -210,13 +210,13 @@ def show_cmd(
         labelled = loaded.is_labelled(split)
         names = loaded.label_names
         console = _console()
-        console.print(f"[bold]{loaded.name}[/] · {split} #{index} of {len(ds)}", soft_wrap=True)
-        console.print(" ".join(words), soft_wrap=True)
+        console.print(f"[bold]{escape(loaded.name)}[/] · {escape(split)} #{index} of {len(ds)}", soft_wrap=True)
+        console.print(" ".join(words), soft_wrap=True, markup=False)
         table = Table()
         for col in ("#", "word", "tag"):
             table.add_column(col)
         for i, w in enumerate(words):
-            table.add_row(str(i), w, names[ids[i]] if labelled else "(no label)")
+            table.add_row(str(i), escape(w), escape(names[ids[i]]) if labelled else "(no label)")
         console.print(table)
         if tokenizer:
             _show_pieces(
@@ -240,13 +240,13 @@ def _show_pieces(
         table.add_column(col)
     for piece, wid, lab in zip(al.pieces, al.word_ids, al.labels, strict=False):
         shown = "-100" if lab == IGNORE_INDEX else names[lab]
-        table.add_row(piece, "-" if wid is None else f"{wid} {words[wid]}", shown)
+        table.add_row(escape(piece), "-" if wid is None else escape(f"{wid} {words[wid]}"), escape(shown))
     console.print(table)
     if ids is None:
         console.print("(unlabelled split: every piece is -100, nothing to learn or score)")
     for label, found in (("[UNK] words", al.unk_words), ("words whose pieces do not decode back", al.mismatch_words)):
         if found:
-            console.print(f"[yellow]{label}:[/] {', '.join(words[i] for i in found)}", soft_wrap=True)
+            console.print(f"[yellow]{label}:[/] {escape(', '.join(words[i] for i in found))}", soft_wrap=True)
     if al.truncated:
         console.print(
             f"[yellow]this sentence has {al.n_pieces_untruncated} pieces, "
@@ -285,7 +285,7 @@ def convert_cmd(
         written = convert(loaded, out, fmt=fmt, split=split, force=force)
         console = _console()
         for path in written:
-            console.print(f"wrote {path}")
+            console.print(f"wrote {path}", markup=False)
         _warn(loaded)
 
 
@@ -311,7 +311,6 @@ def check_cmd(
     a usage error or a source that cannot be opened at all.
     """
     with _user_errors():
-        from rich.markup import escape
 
         from bnner_tui.core.data import check_source
 
