@@ -54,6 +54,12 @@ class TrainConfig:
     model: str = AUTO_MODEL
     tokenizer: str | None = None
     data: str = "demo"
+    # How the data is read (core.data.LoadOptions): --map TYPE=NEW, --drop TYPE, --on-error stop|skip,
+    # and a one-file source divided as "80/10/10" with `seed`.
+    data_map: list[str] = field(default_factory=list)
+    data_drop: list[str] = field(default_factory=list)
+    data_on_error: str = "stop"
+    data_split: str | None = None
     train_split: str = "train"
     eval_split: str = "validation"
     strategy: str = "first"
@@ -214,6 +220,7 @@ class TrainConfig:
                 "run_name must be a folder name of letters, digits, '.', '_', '-' (no slashes or spaces)"
                 f" (got {self.run_name!r})"
             )
+        p.extend(_data_option_problems(self))
         text("output_root", self.output_root)
         choice("tracking", self.tracking, TRACKING)
         text("wandb_project", self.wandb_project)
@@ -471,6 +478,8 @@ _FIELD_TYPES: dict[str, str] = {
     "group_by_length": "bool",
     "torch_compile": "bool",
     "wandb_tags": "tags",
+    "data_map": "tags",
+    "data_drop": "tags",
 }
 
 
@@ -533,6 +542,30 @@ def _coerce(key: str, value: Any) -> Any:
             return list(value)
         raise _CoerceError("must be a list of strings")
     return value
+
+
+def _data_option_problems(cfg: TrainConfig) -> list[str]:
+    """data_map / data_drop / data_on_error / data_split checked by the loader's own parser (import-light)."""
+    from bnner_tui.core.data.options import LoadOptions
+    from bnner_tui.core.errors import BnnerError
+
+    out = []
+    for name, kw in (
+        ("data_map", {"label_map": cfg.data_map}),
+        ("data_drop", {"drop": cfg.data_drop}),
+        ("data_on_error", {"on_error": cfg.data_on_error}),
+        ("data_split", {"split": cfg.data_split}),
+    ):
+        try:
+            value = next(iter(kw.values()))
+            if name in ("data_map", "data_drop") and not (
+                isinstance(value, list) and all(isinstance(v, str) for v in value)
+            ):
+                raise BnnerError("must be a list of strings")
+            LoadOptions.make(**kw)
+        except BnnerError as err:
+            out.append(f"{name} {err}" if str(err).startswith("must") else f"{name}: {err}")
+    return out
 
 
 def _unknown_key_message(key: str, known: list[str]) -> str:

@@ -8,6 +8,7 @@ import traceback
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 _err = Console(stderr=True, highlight=False)
 
@@ -18,7 +19,8 @@ def crash_log_path() -> Path:
 
 
 def report_user_error(err: BaseException) -> None:
-    _err.print(f"[bold red]error:[/] {err}", markup=True, soft_wrap=True)
+    # Escaped: a message quoting a tag, a path or a value such as '[/]' is text, never markup.
+    _err.print(f"[bold red]error:[/] {escape(str(err))}", markup=True, soft_wrap=True)
 
 
 def report_unexpected(err: BaseException) -> None:
@@ -32,4 +34,8 @@ def report_unexpected(err: BaseException) -> None:
     except OSError:
         path = Path(tempfile.gettempdir()) / "bnner-tui-crash.log"
         where = ""
-    _err.print(f"[bold red]error:[/] unexpected {type(err).__name__}: {err}{where}", markup=True, soft_wrap=True)
+    _err.print(
+        f"[bold red]error:[/] unexpected {type(err).__name__}: {escape(str(err))}{escape(where)}",
+        markup=True,
+        soft_wrap=True,
+    )
