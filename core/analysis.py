@@ -128,7 +128,9 @@ def _load_split(run_dir: Path, split: str) -> tuple[list[list[str]], list[list[s
     if not config_path.exists():
         raise BnnerError(f"{run_dir} has no config.toml, so its data source is unknown.")
     config = TrainConfig.from_toml(config_path)
-    source = load_source(config.data)
+    from bnner_tui.core.data import LoadOptions
+
+    source = load_source(config.data, options=LoadOptions.from_config(config))
     if split not in source.dataset:
         raise BnnerError(
             f"The data of run {run_dir.name} ({source.name}) has no {split!r} split"

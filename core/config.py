@@ -197,9 +197,7 @@ class TrainConfig:
     wandb_entity: str | None = _f(None, "str", "W&B entity.", optional=True)
     wandb_tags: list[str] = _f(list, "tags", "W&B tags (comma separated).")  # noqa: RUF009 (a default_factory)
     group_by_length: bool = _f(False, "bool", "Batch sentences of similar length.")
-    pad_to_multiple_of: int | None = _f(
-        None, "int", "Pad batches to a multiple of N.", optional=True, low=1, high=1024
-    )
+    pad_to_multiple_of: int | None = _f(None, "int", "Pad batches to a multiple of N.", optional=True, low=1, high=1024)
     optim: str = _f("adamw_torch", "str", "A transformers optimizer name.")
     dataloader_workers: int = _f(0, "int", "DataLoader worker processes.", low=0, high=256)
     torch_compile: bool = _f(False, "bool", "torch.compile the model.")
@@ -217,6 +215,12 @@ class TrainConfig:
         "bert", "choice", "The offline model: bert (WordPiece) | charword (char CNN + BiLSTM).", choices=OFFLINE_ARCHS
     )
     lr_scheduler: str = _f("linear", "choice", "transformers' learning-rate schedule.", choices=LR_SCHEDULERS)
+    # How the data is read (core.data.LoadOptions): --map TYPE=NEW, --drop TYPE, --on-error stop|skip,
+    # and a one-file source divided as "80/10/10" with `seed`.
+    data_map: list[str] = _f(list, "tags", "Rename entity types: TYPE=NEW (comma separated).")  # noqa: RUF009
+    data_drop: list[str] = _f(list, "tags", "Entity types to drop (comma separated).")  # noqa: RUF009
+    data_on_error: str = _f("stop", "str", "A malformed data line: stop | skip.")
+    data_split: str | None = _f(None, "str", 'Divide a one-file source, e.g. "80/10/10".', optional=True)
     preset: str | None = _f(None, "str", "The preset the run started from.", optional=True)
 
     # ---- construction -------------------------------------------------------------------------
@@ -311,6 +315,8 @@ class TrainConfig:
                 "early stopping keeps the best checkpoint, so eval_every and save_every must be equal"
                 f" (got {self.eval_every!r} and {self.save_every!r})",
             )
+        # The data options are checked by the loader's own parser (import-light), each with its field.
+        out += [FieldProblem(name, msg) for name, msg in _data_option_problems(self) if name not in bad]
         return out
 
     def problems(self) -> list[str]:
@@ -555,6 +561,30 @@ def _check(name: str, spec: Spec, value: Any) -> str | None:
     if high is not None and value > high:
         return f"{name} must be at most {_num(high)} (got {value}); a larger value is surely a typo"
     return None
+
+
+def _data_option_problems(cfg: TrainConfig) -> list[tuple[str, str]]:
+    """data_map / data_drop / data_on_error / data_split checked by the loader's own parser (import-light)."""
+    from bnner_tui.core.data.options import LoadOptions
+    from bnner_tui.core.errors import BnnerError
+
+    out: list[tuple[str, str]] = []
+    for name, kw in (
+        ("data_map", {"label_map": cfg.data_map}),
+        ("data_drop", {"drop": cfg.data_drop}),
+        ("data_on_error", {"on_error": cfg.data_on_error}),
+        ("data_split", {"split": cfg.data_split}),
+    ):
+        try:
+            value = next(iter(kw.values()))
+            if name in ("data_map", "data_drop") and not (
+                isinstance(value, list) and all(isinstance(v, str) for v in value)
+            ):
+                raise BnnerError("must be a list of strings")
+            LoadOptions.make(**kw)
+        except BnnerError as err:
+            out.append((name, f"{name} {err}" if str(err).startswith("must") else f"{name}: {err}"))
+    return out
 
 
 def _num(x: float) -> str:

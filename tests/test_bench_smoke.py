@@ -66,3 +66,10 @@ def test_peer_cpu_bench_quick_prints_both_systems_and_ratios() -> None:
     out = _run(["bench/peer_cpu.py", "--quick"])
     assert "| spacy |" in out and "| ours |" in out
     assert "ratio ours / spacy F1 @ 1 CPU-min" in out and "ratio ours / spacy tagging throughput" in out
+
+
+@pytest.mark.slow
+def test_data_load_bench_quick() -> None:
+    out = _run(["bench/data_load.py", "--quick"])
+    assert "stats one-sentence" in out and "one sentence of 20,000 tokens" in out
+    assert "check sentences" in out and "no problems" in out

@@ -12,7 +12,12 @@ Output shapes (each reads back with `load_source` to the same dataset):
   names, not ids, so the file means the same without its label list); ``ner_tags`` is
   ``null`` for an unlabelled split;
 - ``parquet``: written by `datasets` (``ner_tags`` as ClassLabel ids with the names in the
-  file's schema metadata; -1 for an unlabelled split).
+  file's schema metadata; -1 for an unlabelled split);
+- for annotation tools (`toolfmt`): ``spacy`` (spaCy/Prodigy JSONL: ``text``, ``tokens``,
+  ``spans``), ``doccano`` (JSONL: ``text``, ``label`` as ``[start, end, type]``), ``labelstudio``
+  (a JSON list of tasks with ``annotations``), ``docbin`` (a spaCy ``.spacy`` file; needs the
+  ``bnner-tui[spacy]`` extra). The text is the words joined by single spaces, so the words
+  read back identically with our splitter.
 """
 
 from __future__ import annotations
@@ -26,8 +31,24 @@ from bnner_tui.core.data.source import LoadedSource
 from bnner_tui.core.errors import BnnerError
 from bnner_tui.core.files import atomic_write_via, keep_backup
 
-FORMATS = {"conll": ".conll", "jsonl": ".jsonl", "parquet": ".parquet"}
-_SUFFIX_FORMAT = {".conll": "conll", ".tsv": "conll", ".txt": "conll", ".jsonl": "jsonl", ".parquet": "parquet"}
+FORMATS = {
+    "conll": ".conll",
+    "jsonl": ".jsonl",
+    "parquet": ".parquet",
+    "spacy": ".jsonl",
+    "doccano": ".jsonl",
+    "labelstudio": ".json",
+    "docbin": ".spacy",
+}
+_SUFFIX_FORMAT = {
+    ".conll": "conll",
+    ".tsv": "conll",
+    ".txt": "conll",
+    ".jsonl": "jsonl",
+    ".parquet": "parquet",
+    ".json": "labelstudio",
+    ".spacy": "docbin",
+}
 
 
 def _exists_message(target: Path) -> str:
@@ -53,6 +74,11 @@ def _writer(source: LoadedSource, split: str, fmt: str) -> Callable[[Path], None
             return
         tokens = ds["tokens"]
         tags = [[names[i] for i in row] for row in ds["ner_tags"]] if labelled else None
+        if fmt in ("spacy", "doccano", "labelstudio", "docbin"):
+            from bnner_tui.core.data.toolfmt import write_tool_format
+
+            write_tool_format(tmp, fmt, list(tokens), tags)
+            return
         if fmt == "conll":
             tmp.write_text(format_conll(tokens, tags), encoding="utf-8")
         else:

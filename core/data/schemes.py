@@ -1,13 +1,17 @@
 """Tag schemes: detect which one a file uses and convert it to IOB2 (the one scheme everything else speaks).
 
-Supported: IOB2 (``BIO``), IOB1, BIOES (a.k.a. IOBES), BILOU and IO. Tags are ``O`` or
-``<prefix>-<TYPE>``; the prefix letters decide the scheme.
+Supported: IOB2 (``BIO``), IOB1, BIOES (a.k.a. IOBES), BILOU and IO. Tags are ``O``,
+``<prefix>-<TYPE>`` (parsed by `core.labels.parse_tag`), or a **bare type** (``TIM``, ``PER``).
+A bare type is an IO tag: it continues a span of the same type just before it, else opens
+one (the IOB1 rule). Bare types may be mixed with prefixed tags (a corpus with prefixed
+PER/ORG/LOC and a bare ``TIM``): the prefixed ones keep their scheme's meaning, and a bare
+type that opens a span is never counted as a repair.
 
 How ``auto`` detection works (over all labelled splits of a source at once, so a tiny
 dev file cannot be guessed differently from its train file):
 
 1. any ``E-``/``S-`` prefix -> BIOES; any ``L-``/``U-`` prefix -> BILOU; both -> mixed, an error;
-2. only ``I-`` prefixes (no ``B-``) -> IO;
+2. only ``I-`` prefixes and bare types (no ``B-``) -> IO;
 3. ``B-`` and ``I-``: IOB1 if no ``B-`` ever opens an entity after ``O``/another type or at
    a sentence start (IOB1 uses ``B-`` only to split two adjacent same-type entities) and at
    least one entity opens with ``I-``; otherwise IOB2.
@@ -21,10 +25,11 @@ that raises `MixedSchemeError` with the position, which the file readers turn in
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from typing import Any
+
+from bnner_tui.core.labels import BARE, parse_tag
 
 SCHEMES = ("auto", "iob2", "iob1", "bioes", "bilou", "io")
 SCHEME_NAMES = {"iob2": "IOB2", "iob1": "IOB1", "bioes": "BIOES", "bilou": "BILOU", "io": "IO"}
@@ -32,11 +37,11 @@ _ALIASES = {"bio": "iob2", "iobes": "bioes", "auto": "auto"}
 _ALLOWED = {
     "iob2": set("BI"),
     "iob1": set("BI"),
-    "io": set("I"),
+    "io": set("BI"),  # B- tags beside bare/I- ones keep their meaning
     "bioes": set("BIES"),
     "bilou": set("BILU"),
 }
-TAG_RE = re.compile(r"^([BIESLU])-(\S+)$")
+Parsed = list[tuple[str, "str | None"]]
 
 
 class SchemeError(ValueError):
@@ -50,7 +55,7 @@ class SchemeError(ValueError):
 
 
 class UnknownTagError(SchemeError):
-    """A tag that is not ``O`` and not ``<prefix>-<TYPE>`` of the scheme in use."""
+    """A tag that is not ``O``, ``<prefix>-<TYPE>`` or a bare type."""
 
 
 class MixedSchemeError(SchemeError):
@@ -64,6 +69,7 @@ class Converted:
     tags: list[list[str]]
     scheme: str
     repaired: int
+    repaired_at: list[tuple[int, int]] = field(default_factory=list)  # (sentence, token)
 
 
 def canonical_scheme(name: str) -> str:
@@ -77,130 +83,157 @@ def canonical_scheme(name: str) -> str:
     return key
 
 
-@lru_cache(maxsize=4096)
 def split_tag(tag: str) -> tuple[str, str | None]:
-    """'B-PER' -> ('B', 'PER'); 'O' -> ('O', None); raises ValueError for anything else."""
-    if tag == "O":
-        return "O", None
-    m = TAG_RE.match(tag)
-    if not m:
-        raise ValueError(tag)
-    return m.group(1), m.group(2)
+    """'B-PER' -> ('B', 'PER'); 'O' -> ('O', None); 'TIM' -> ('', 'TIM'); ValueError otherwise."""
+    return parse_tag(tag)
 
 
-def _parse_all(tags: Sequence[Sequence[str]]) -> list[list[tuple[str, str | None]]]:
-    out = []
-    for s, sent in enumerate(tags):
-        row = []
-        for t, tag in enumerate(sent):
-            try:
-                row.append(split_tag(tag))
-            except ValueError:
-                raise UnknownTagError(
-                    s, t, f"unknown tag {tag!r} (expected O or B-/I-/E-/S-/L-/U- followed by an entity type)"
-                ) from None
-        out.append(row)
-    return out
+UNKNOWN_TAG_HELP = "expected O, B-/I-/E-/S-/L-/U- followed by an entity type, or a bare type such as PER"
+
+
+def parse_sentence(tags: Sequence[str], sentence: int = 0) -> Parsed:
+    """Tags of one sentence -> (prefix, type) pairs; UnknownTagError at the first bad tag."""
+    row: Parsed = []
+    for t, tag in enumerate(tags):
+        try:
+            row.append(parse_tag(tag))
+        except ValueError:
+            raise UnknownTagError(sentence, t, f"unknown tag {tag!r} ({UNKNOWN_TAG_HELP})") from None
+    return row
+
+
+@dataclass
+class SchemeEvidence:
+    """What `detect` needs, gathered one sentence at a time (so a file can be streamed)."""
+
+    prefixes: set[str] = field(default_factory=set)
+    first_es: tuple[Any, ...] | None = None  # where the first E-/S- was (a comparable tuple)
+    first_lu: tuple[Any, ...] | None = None
+    b_opens: bool = False
+    i_opens: bool = False
+
+    def add(self, parsed: Sequence[tuple[str, str | None]], where: tuple[Any, ...] = ()) -> None:
+        prev: tuple[str, str | None] = ("O", None)
+        for p, typ in parsed:
+            self.prefixes.add(p)
+            if p in ("E", "S") and self.first_es is None:
+                self.first_es = where
+            if p in ("L", "U") and self.first_lu is None:
+                self.first_lu = where
+            if p in ("B", "I") or p == BARE:
+                continues = (prev[0] in ("B", "I") or prev[0] == BARE) and prev[1] == typ
+                if p == "B" and not continues:
+                    self.b_opens = True
+                elif p == "I" and not continues:
+                    self.i_opens = True
+            prev = (p, typ)
+
+    @property
+    def mixed(self) -> bool:
+        """Both BIOES and BILOU prefixes: the later one is a mixed-scheme problem."""
+        return self.first_es is not None and self.first_lu is not None
+
+    def decide(self) -> str:
+        """The scheme (a SCHEMES key); with both E-/S- and L-/U-, the one seen first."""
+        if self.first_es is not None and self.first_lu is not None:
+            return "bioes" if self.first_es <= self.first_lu else "bilou"
+        if self.first_es is not None:
+            return "bioes"
+        if self.first_lu is not None:
+            return "bilou"
+        if "B" not in self.prefixes:
+            return "io" if ("I" in self.prefixes or BARE in self.prefixes) else "iob2"
+        return "iob1" if (self.i_opens and not self.b_opens) else "iob2"
 
 
 def detect_scheme(parsed: Iterable[Sequence[tuple[str, str | None]]]) -> str:
     """Guess the scheme from already-split tags; see the module docstring for the rules."""
-    parsed = list(parsed)
-    prefixes: set[str] = set()
-    first_es = first_lu = None
+    ev = SchemeEvidence()
     for s, sent in enumerate(parsed):
-        for t, (p, _) in enumerate(sent):
-            prefixes.add(p)
-            if p in "ES" and first_es is None:
-                first_es = (s, t)
-            if p in "LU" and first_lu is None:
-                first_lu = (s, t)
-    if first_es and first_lu:
-        s, t = max(first_es, first_lu)
+        ev.add(sent, (s,))
+    if ev.mixed:
+        assert ev.first_es is not None and ev.first_lu is not None
+        s, t = max(ev.first_es, ev.first_lu)[0], 0
         raise MixedSchemeError(s, t, "mixed tag schemes: both BIOES (E-/S-) and BILOU (L-/U-) tags")
-    if first_es:
-        return "bioes"
-    if first_lu:
-        return "bilou"
-    if "B" not in prefixes:
-        return "io" if "I" in prefixes else "iob2"
-    b_opens = i_opens = False
-    for sent in parsed:
-        prev: tuple[str, str | None] = ("O", None)
-        for p, typ in sent:
-            if p == "B" and not (prev[0] in "BI" and prev[1] == typ):
-                b_opens = True
-            elif p == "I" and not (prev[0] in "BI" and prev[1] == typ):
-                i_opens = True
-            prev = (p, typ)
-        if b_opens:
-            break
-    return "iob1" if (i_opens and not b_opens) else "iob2"
+    return ev.decide()
 
 
-def _to_iob2(parsed: list[list[tuple[str, str | None]]], scheme: str) -> tuple[list[list[str]], int]:
+def convert_sentence(sent: Sequence[tuple[str, str | None]], scheme: str, s: int = 0) -> tuple[list[str], list[int]]:
+    """One parsed sentence -> (IOB2 tags, token indexes of repaired I- tags); MixedSchemeError on a break."""
     allowed = _ALLOWED[scheme]
-    out: list[list[str]] = []
-    repaired = 0
-    for s, sent in enumerate(parsed):
-        row: list[str] = []
-        prev_p, prev_t = "O", None
-        for t, (p, typ) in enumerate(sent):
-            if p != "O" and p not in allowed:
-                raise MixedSchemeError(
-                    s, t, f"tag {p}-{typ} does not belong to the {SCHEME_NAMES[scheme]} scheme used by this source"
-                )
+    row: list[str] = []
+    repaired: list[int] = []
+    prev_p, prev_t = "O", None
+    for t, (p, typ) in enumerate(sent):
+        if p == BARE:
             if scheme in ("bioes", "bilou"):
-                single, last = ("S", "E") if scheme == "bioes" else ("U", "L")
-                is_open = prev_p in ("B", "I")
-                continues = p in ("I", last) and is_open and prev_t == typ
-                if is_open and not continues:
-                    raise MixedSchemeError(
-                        s,
-                        t - 1,
-                        f"mixed tag schemes: {prev_p}-{prev_t} is not closed by {last}-{prev_t} in a "
-                        f"{SCHEME_NAMES[scheme]} source (looks like IOB tags mixed in)",
-                    )
-                if p in ("I", last) and not continues:
-                    raise MixedSchemeError(
-                        s,
-                        t,
-                        f"mixed tag schemes: {p}-{typ} without an opening B-{typ} in a {SCHEME_NAMES[scheme]} source",
-                    )
-                row.append("O" if p == "O" else (f"I-{typ}" if continues else f"B-{typ}"))
-                prev_p, prev_t = ("O", None) if p in ("O", single, last) else (p, typ)
-                continue
-            if p == "O":
-                row.append("O")
-            elif p == "B":
-                row.append(f"B-{typ}")
-            elif prev_p in ("B", "I") and prev_t == typ:
-                row.append(f"I-{typ}")
-            else:  # an I- that opens an entity: IOB1/IO by design, IOB2 by mistake (repaired, counted)
-                row.append(f"B-{typ}")
-                if scheme == "iob2":
-                    repaired += 1
+                raise MixedSchemeError(s, t, f"bare type {typ} in a {SCHEME_NAMES[scheme]} source (expected a prefix)")
+            p = "I" if (prev_p in ("B", "I") and prev_t == typ) else "B"
+            row.append(f"{p}-{typ}")
             prev_p, prev_t = p, typ
-        if scheme in ("bioes", "bilou") and prev_p in ("B", "I"):
-            last = "E" if scheme == "bioes" else "L"
+            continue
+        if p != "O" and p not in allowed:
             raise MixedSchemeError(
                 s,
-                len(sent) - 1,
-                f"mixed tag schemes: {prev_p}-{prev_t} ends the sentence without {last}- in a "
-                f"{SCHEME_NAMES[scheme]} source",
+                t,
+                f"mixed tag schemes: tag {p}-{typ} does not belong to the {SCHEME_NAMES[scheme]} scheme "
+                "used by this source",
             )
-        out.append(row)
-    return out, repaired
+        if scheme in ("bioes", "bilou"):
+            single, last = ("S", "E") if scheme == "bioes" else ("U", "L")
+            is_open = prev_p in ("B", "I")
+            continues = p in ("I", last) and is_open and prev_t == typ
+            if is_open and not continues:
+                raise MixedSchemeError(
+                    s,
+                    t - 1,
+                    f"mixed tag schemes: {prev_p}-{prev_t} is not closed by {last}-{prev_t} in a "
+                    f"{SCHEME_NAMES[scheme]} source (looks like IOB tags mixed in)",
+                )
+            if p in ("I", last) and not continues:
+                raise MixedSchemeError(
+                    s,
+                    t,
+                    f"mixed tag schemes: {p}-{typ} without an opening B-{typ} in a {SCHEME_NAMES[scheme]} source",
+                )
+            row.append("O" if p == "O" else (f"I-{typ}" if continues else f"B-{typ}"))
+            prev_p, prev_t = ("O", None) if p in ("O", single, last) else (p, typ)
+            continue
+        if p == "O":
+            row.append("O")
+        elif p == "B":
+            row.append(f"B-{typ}")
+        elif prev_p in ("B", "I") and prev_t == typ:
+            row.append(f"I-{typ}")
+        else:  # an I- that opens an entity: IOB1/IO by design, IOB2 by mistake (repaired, counted)
+            row.append(f"B-{typ}")
+            if scheme == "iob2":
+                repaired.append(t)
+        prev_p, prev_t = p, typ
+    if scheme in ("bioes", "bilou") and prev_p in ("B", "I"):
+        last = "E" if scheme == "bioes" else "L"
+        raise MixedSchemeError(
+            s,
+            len(sent) - 1,
+            f"mixed tag schemes: {prev_p}-{prev_t} ends the sentence without {last}- in a "
+            f"{SCHEME_NAMES[scheme]} source",
+        )
+    return row, repaired
 
 
 def to_iob2(tags: Sequence[Sequence[str]], scheme: str = "auto") -> Converted:
     """Convert sentences of tags to IOB2; ``scheme`` is ``auto`` or one of SCHEMES (aliases allowed)."""
     scheme = canonical_scheme(scheme)
-    parsed = _parse_all(tags)
+    parsed = [parse_sentence(sent, s) for s, sent in enumerate(tags)]
     if scheme == "auto":
         scheme = detect_scheme(parsed)
-    converted, repaired = _to_iob2(parsed, scheme)
-    return Converted(tags=converted, scheme=SCHEME_NAMES[scheme], repaired=repaired)
+    out: list[list[str]] = []
+    at: list[tuple[int, int]] = []
+    for s, sent in enumerate(parsed):
+        row, rep = convert_sentence(sent, scheme, s)
+        out.append(row)
+        at.extend((s, t) for t in rep)
+    return Converted(tags=out, scheme=SCHEME_NAMES[scheme], repaired=len(at), repaired_at=at)
 
 
 def entity_types(tags: Iterable[Sequence[str]]) -> list[str]:

@@ -1,9 +1,13 @@
-"""From raw sentences to the one dataset shape everything downstream uses.
+"""From readers to the one dataset shape everything downstream uses.
 
-Every source (demo, hub, file, folder) ends here: tags converted to IOB2, tokens normalised
-with the project's one Bengali policy, the label set chosen (WikiANN's when the entity
-types fit in PER/ORG/LOC, else the data's own), and a `datasets.DatasetDict` built with
-``tokens`` and ``ner_tags`` (ClassLabel).
+Every source (demo, hub, file, folder) ends here: the two passes of `checks` (tags parsed,
+mapped, converted to IOB2, tokens normalised, every problem collected with its line), the
+label set chosen (WikiANN's when the entity types fit in PER/ORG/LOC, else the data's own),
+and a `datasets.DatasetDict` built with ``tokens`` and ``ner_tags`` (ClassLabel).
+
+A source with problems stops with one sentence naming the first, how many more there are and
+the command that lists them (`DataProblemsError`); with ``on_error="skip"`` every bad sentence
+is dropped whole and a warning says how many, where and why.
 
 Unlabelled splits (a test file with tokens only) keep ``ner_tags`` as ``-1`` for every
 token — the `datasets` convention for "no label" in ClassLabel columns (GLUE test sets do
@@ -13,20 +17,17 @@ the same) — and are listed in `LoadedSource.unlabelled_splits` and in the spli
 
 from __future__ import annotations
 
+import random
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bnner_tui.core.data.conll import RawSplit
-from bnner_tui.core.data.schemes import (
-    SchemeError,
-    canonical_scheme,
-    detect_scheme,
-    entity_types,
-    split_tag,
-    to_iob2,
-)
+from bnner_tui.core.data.checks import Checker
+from bnner_tui.core.data.options import LoadOptions
+from bnner_tui.core.data.problems import DataProblemsError, Problem, Problems, lines_text
+from bnner_tui.core.data.raw import SplitReader
 from bnner_tui.core.errors import BnnerError, DataFormatError
-from bnner_tui.core.labels import WIKIANN_LABELS, WIKIANN_TYPES, labels_for_types
+from bnner_tui.core.labels import label_names_for
 
 if TYPE_CHECKING:
     from datasets import DatasetDict
@@ -44,7 +45,8 @@ class LoadedSource:
     (list of str, normalised) and ``ner_tags`` (list of ClassLabel over ``label_names``).
     ``unlabelled_splits``: splits that carry no gold tags (``ner_tags`` are -1); evaluation
     must say "no labels" for them. ``scheme``: the tag scheme the data came in (converted to
-    IOB2). ``files``: split -> the file it came from, for messages.
+    IOB2). ``files``: split -> the file it came from, for messages. ``problems``: every error
+    and warning found; ``skipped``: sentences dropped by ``on_error="skip"``.
     """
 
     dataset: DatasetDict
@@ -55,6 +57,9 @@ class LoadedSource:
     scheme: str = "IOB2"
     unlabelled_splits: set[str] = field(default_factory=set)
     files: dict[str, str] = field(default_factory=dict)
+    problems: Problems = field(default_factory=Problems)
+    skipped: int = 0
+    options: LoadOptions = field(default_factory=LoadOptions)
 
     def is_labelled(self, split: str) -> bool:
         return split not in self.unlabelled_splits
@@ -64,104 +69,160 @@ class LoadedSource:
         return list(self.dataset.keys())
 
 
-def _normalizer() -> Any:
-    from bnner_tui.core.textnorm import normalize_token
+def ordered(readers: dict[str, Any]) -> dict[str, Any]:
+    return {k: readers[k] for k in sorted(readers, key=lambda k: SPLIT_ORDER.index(k) if k in SPLIT_ORDER else 99)}
 
-    return normalize_token
+
+@dataclass
+class Scan:
+    """The good sentences of every split after both passes, and what the checker found."""
+
+    checker: Checker
+    kept: dict[str, list[tuple[list[str], list[str] | None]]]
+    labelled: dict[str, bool]
+    bad: dict[str, list[Problem]]  # split -> first error of each dropped sentence
+    notes: list[str]
+    read_sentences: dict[str, int]
+
+
+def read_error(checker: Checker, split: str, reader: SplitReader, err: DataFormatError) -> None:
+    checker.problems.add(Problem("unreadable file", err.path, err.line, err.problem, "error", None, split))
+
+
+def scan(readers: dict[str, SplitReader], options: LoadOptions, *, max_length: int | None = None) -> Scan:
+    """Both passes over in-memory-able readers (each reader is iterated once; sentences are kept)."""
+    checker = Checker(options, max_length=max_length)
+    held: dict[str, list[Any]] = {}
+    notes: list[str] = []
+    for split, reader in ordered(readers).items():
+        rows: list[Any] = []
+        try:
+            for sent in reader:
+                rows.append((sent, None))
+            labelled = bool(reader.labelled)
+            for j, (sent, _) in enumerate(rows):
+                rows[j] = (sent, checker.observe(split, reader.path, j, sent, labelled))
+        except DataFormatError as err:
+            read_error(checker, split, reader, err)
+            rows = []
+        notes.extend(reader.notes)
+        if hasattr(reader, "file_warnings"):
+            checker.problems.extend(reader.file_warnings())
+        if not rows and not any(p.split == split and p.kind == "unreadable file" for p in checker.problems.items):
+            checker.problems.add(Problem("no sentences", reader.path, None, "no sentences found", "error", None, split))
+        held[split] = rows
+    checker.decide()
+    kept: dict[str, list[tuple[list[str], list[str] | None]]] = {}
+    bad: dict[str, list[Problem]] = {}
+    labelled_of: dict[str, bool] = {}
+    for split, rows in held.items():
+        reader = readers[split]
+        labelled_of[split] = bool(reader.labelled)
+        out = []
+        for sent, parsed in rows:
+            res = checker.convert(split, reader.path, sent, parsed, bad=sent.bad)
+            if res is None:
+                first = next(p for p in sent.problems if p.severity == "error")
+                bad.setdefault(split, []).append(first)
+            else:
+                out.append(res)
+        kept[split] = out
+    checker.finish()
+    return Scan(checker, kept, labelled_of, bad, notes, {k: len(v) for k, v in held.items()})
+
+
+def resplit(kept: dict[str, list[Any]], options: LoadOptions, spec: str) -> dict[str, list[Any]]:
+    """One split -> train/validation/test by ``options.split`` percentages, shuffled with ``options.seed``."""
+    if options.split is None:
+        return kept
+    if len(kept) != 1:
+        raise BnnerError(f"{spec} already has the splits {', '.join(kept)}; --split divides a source of one file only")
+    rows = next(iter(kept.values()))
+    order = list(range(len(rows)))
+    random.Random(options.seed).shuffle(order)
+    a, b, _ = options.split
+    n_train = round(len(rows) * a / 100)
+    n_val = round(len(rows) * b / 100)
+    parts = {"train": order[:n_train], "validation": order[n_train : n_train + n_val], "test": order[n_train + n_val :]}
+    return {k: [rows[i] for i in sorted(v)] for k, v in parts.items() if v}
+
+
+def skip_report(scan_: Scan) -> list[str]:
+    """One warning per split with dropped sentences: how many, which lines, why (kinds with counts)."""
+    out = []
+    for split, firsts in scan_.bad.items():
+        kinds = Counter(p.kind for p in firsts)
+        lines = [p.line for p in firsts if p.line is not None]
+        where = lines_text(lines, 12) if lines else f"records {', '.join(str(p.record) for p in firsts[:12])}"
+        out.append(
+            f"{firsts[0].path}: skipped {len(firsts):,} of {scan_.read_sentences.get(split, 0):,} sentence(s) "
+            "with problems "
+            f"({', '.join(f'{k}: {n}' for k, n in kinds.most_common())}) at {where}"
+        )
+    return out
 
 
 def build_source(
-    raw: dict[str, RawSplit],
+    readers: dict[str, SplitReader],
     *,
     name: str,
     spec: str,
-    scheme: str = "auto",
+    options: LoadOptions | None = None,
     warnings: list[str] | None = None,
 ) -> LoadedSource:
-    """Convert, normalise and package raw splits; errors name the file and line."""
+    """Check, convert, normalise and package the splits; problems stop the load unless skipping."""
     import pyarrow as pa
     from datasets import ClassLabel, Dataset, DatasetDict, DatasetInfo, Features, Sequence, Value
 
-    warnings = list(warnings or [])
-    scheme_key = canonical_scheme(scheme)
-    if not raw:
+    options = options or LoadOptions()
+    if not readers:
         raise BnnerError(f"{spec}: no sentences found")
-    splits = {k: raw[k] for k in sorted(raw, key=lambda k: SPLIT_ORDER.index(k) if k in SPLIT_ORDER else 99)}
-    for split in splits.values():
-        warnings.extend(split.notes)
+    sc = scan(readers, options)
+    problems = sc.checker.problems
+    if problems.count("error") and options.on_error != "skip":
+        raise DataProblemsError(spec, problems)
+    fatal = [p for p in problems.errors if p.kind in ("unreadable file", "no sentences")]
+    kept = {k: v for k, v in sc.kept.items() if v}
+    if not kept:
+        first = fatal[0] if fatal else (problems.errors[0] if problems.errors else None)
+        raise DataFormatError(
+            first.path if first else spec,
+            first.line if first else None,
+            "no sentence loads" + (f" ({first.detail})" if first else ""),
+        )
+    warns: list[str] = []
+    if options.on_error == "skip":  # first: the screen shows the first few warnings
+        warns += skip_report(sc) + [f"{p}: {p.kind}, split left out" for p in fatal]
+    warns += list(warnings or []) + sc.notes
+    warns += [str(p) for p in problems.warnings]
+    labelled_of = dict(sc.labelled)
+    kept = resplit(kept, options, spec)
+    if options.split:
+        only = next(iter(sc.labelled.values()))
+        labelled_of = {k: only for k in kept}
+        warns.append(
+            f"split into {', '.join(f'{k} {len(v):,}' for k, v in kept.items())} sentences ({options.describe()})"
+        )
 
-    labelled = {k: v for k, v in splits.items() if v.tags is not None}
-    # Detect over all labelled splits together so a small dev file cannot be read differently.
-    if scheme_key == "auto" and labelled:
-        parsed: list[list[tuple[str, str | None]]] = []
-        parsed_all: list[list[tuple[str, str | None]]] | None = parsed
-        for split in labelled.values():
-            try:
-                parsed.extend([[split_tag(t) for t in sent] for sent in split.tags or []])
-            except ValueError:
-                parsed_all = None  # an unknown tag: the per-split pass below reports it with its line
-                break
-        if parsed_all is not None:
-            offset = 0
-            try:
-                scheme_key = detect_scheme(parsed_all)
-            except SchemeError as err:
-                for split in labelled.values():
-                    n = len(split.tags or [])
-                    if err.sentence < offset + n:
-                        raise split.error(err.sentence - offset, err.token, err.problem) from None
-                    offset += n
-                raise BnnerError(f"{spec}: {err.problem}") from None
-    converted: dict[str, list[list[str]] | None] = {}
-    used_scheme = "IOB2"
-    for key, split in splits.items():
-        if split.tags is None:
-            converted[key] = None
-            continue
-        try:
-            conv = to_iob2(split.tags, "iob2" if scheme_key == "auto" else scheme_key)
-        except SchemeError as err:
-            raise split.error(err.sentence, err.token, err.problem) from None
-        used_scheme = conv.scheme
-        converted[key] = conv.tags
-        if conv.repaired:
-            warnings.append(
-                f"{split.path}: {conv.repaired} I- tag(s) without a preceding B- of the same type were "
-                "repaired by IOB2 rules (read as the start of an entity)"
-            )
-
-    types = entity_types(t for tags in converted.values() if tags for t in tags)
-    if set(types) <= set(WIKIANN_TYPES):
-        label_names = list(WIKIANN_LABELS)
-    else:
-        ordered = [t for t in WIKIANN_TYPES if t in types] + sorted(t for t in types if t not in WIKIANN_TYPES)
-        label_names = labels_for_types(ordered)
-    label_id = {name_: i for i, name_ in enumerate(label_names)}
-
-    norm = _normalizer()
-    seen: dict[str, str] = {}
+    types: dict[str, None] = {}
+    for rows in kept.values():
+        for _, tags in rows:
+            for tag in tags or []:
+                if tag != "O":
+                    types.setdefault(tag[2:], None)
+    label_names = label_names_for(types)
+    label_id = {n: i for i, n in enumerate(label_names)}
     features = Features({"tokens": Sequence(Value("string")), "ner_tags": Sequence(ClassLabel(names=label_names))})
     out: dict[str, Any] = {}
     unlabelled: set[str] = set()
-    for key, split in splits.items():
-        tokens: list[list[str]] = []
-        for s, sent in enumerate(split.tokens):
-            row: list[str] = []
-            for t, tok in enumerate(sent):
-                normed = seen.get(tok)
-                if normed is None:  # each distinct token is normalised once: names and function words repeat a lot
-                    normed = seen[tok] = norm(tok)
-                if not normed:
-                    raise split.error(s, t, f"empty token after normalisation (raw {tok!r})")
-                row.append(normed)
-            tokens.append(row)
-        tags = converted[key]
-        if tags is None:
-            ids = [[NO_LABEL] * len(sent) for sent in tokens]
+    for key, rows in kept.items():
+        tokens = [r[0] for r in rows]
+        if not labelled_of.get(key, True):
+            ids = [[NO_LABEL] * len(t) for t in tokens]
             unlabelled.add(key)
             info = DatasetInfo(description=UNLABELLED_MARK, features=features)
         else:
-            ids = [[label_id[t] for t in sent] for sent in tags]
+            ids = [[label_id[t] for t in (r[1] or [])] for r in rows]
             info = DatasetInfo(features=features)
         # Straight to Arrow: Dataset.from_dict would re-encode every example through the features (~3x slower).
         table = pa.table(
@@ -172,119 +233,19 @@ def build_source(
         )
         out[key] = Dataset(table, info=info)
     if unlabelled:
-        warnings.append(f"split(s) {', '.join(sorted(unlabelled))} have no tags (tokens only): they cannot be scored")
+        warns.append(f"split(s) {', '.join(sorted(unlabelled))} have no tags (tokens only): they cannot be scored")
     return LoadedSource(
         dataset=DatasetDict(out),
         label_names=label_names,
         name=name,
         spec=spec,
-        warnings=warnings,
-        scheme=used_scheme,
+        warnings=warns,
+        scheme=sc.checker.scheme_name,
         unlabelled_splits=unlabelled,
-        files={k: v.path for k, v in splits.items()},
+        files={k: readers[k].path for k in readers}
+        if not options.split
+        else {k: next(iter(readers.values())).path for k in kept},
+        problems=problems,
+        skipped=sum(len(v) for v in sc.bad.values()),
+        options=options,
     )
-
-
-def raw_from_columns(
-    path: str,
-    tokens: list[Any],
-    tags: list[Any] | None,
-    tag_names: list[str] | None,
-    *,
-    row_lines: list[int] | None = None,
-) -> RawSplit:
-    """Token/tag columns from a table (jsonl, json, parquet, a saved or hub dataset) -> RawSplit.
-
-    Tags may be strings or ints; ints need names (a ClassLabel), except that ints in 0..6
-    without names are read in WikiANN's order (with a warning). A split whose tags are all
-    missing (None, or -1 everywhere: the datasets "no label" convention) is unlabelled.
-    """
-    # Errors name the file line of a row when the format has one (jsonl), else the row number.
-    lines = (
-        [[ln] * max(1, len(t) if isinstance(t, (list, tuple)) else 1) for ln, t in zip(row_lines, tokens, strict=True)]
-        if row_lines
-        else None
-    )
-    raw = RawSplit(path=path, tokens=[], tags=None, lines=lines)
-    out_tokens: list[list[str]] = []
-    for i, sent in enumerate(tokens):
-        if not isinstance(sent, (list, tuple)) or not all(isinstance(t, str) for t in sent):
-            raise raw.error(i, 0, "tokens must be a list of strings")
-        for t, tok in enumerate(sent):
-            if not tok.strip():
-                raise raw.error(i, t, "empty token")
-        out_tokens.append([tok.strip() for tok in sent])
-    raw.tokens = out_tokens
-    if tags is None or all(
-        row is None or (isinstance(row, (list, tuple)) and all(x is None or x == NO_LABEL for x in row)) for row in tags
-    ):
-        return raw
-    out_tags: list[list[str]] = []
-    warned = False
-    for i, row in enumerate(tags):
-        if row is None or not isinstance(row, (list, tuple)):
-            raise raw.error(i, 0, "tags missing for this sentence while other sentences have them")
-        if len(row) != len(out_tokens[i]):
-            raise raw.error(i, 0, f"{len(out_tokens[i])} tokens but {len(row)} tags")
-        str_row = []
-        for t, tag in enumerate(row):
-            if isinstance(tag, str):
-                str_row.append(tag.strip())
-            elif isinstance(tag, int) and not isinstance(tag, bool):
-                names = tag_names
-                if names is None:
-                    names = WIKIANN_LABELS
-                    warned = True
-                if not 0 <= tag < len(names):
-                    raise raw.error(i, t, f"unknown tag id {tag} (the label set has {len(names)} names)")
-                str_row.append(names[tag])
-            else:
-                raise raw.error(i, t, f"unknown tag {tag!r}")
-        out_tags.append(str_row)
-    raw.tags = out_tags
-    if warned:
-        raw.notes.append(
-            f"{path}: tags are integers without label names; read in WikiANN's order {', '.join(WIKIANN_LABELS)}"
-        )
-    return raw
-
-
-def raw_from_hf(dataset: Any, path: str) -> RawSplit:
-    """A `datasets.Dataset` with a tokens column and a tags column -> RawSplit (columns found by name or type)."""
-    from datasets import ClassLabel
-
-    tok_col, tag_col = find_columns(dataset.features, path)
-    names = None
-    if tag_col is not None:
-        inner = getattr(dataset.features[tag_col], "feature", None)
-        if isinstance(inner, ClassLabel):
-            names = list(inner.names)
-    tags = dataset[tag_col] if tag_col is not None else None
-    return raw_from_columns(path, dataset[tok_col], tags, names)
-
-
-TOKEN_COLUMNS = ("tokens", "words")
-TAG_COLUMNS = ("ner_tags", "tags", "labels", "ner", "ner_labels")
-
-
-def find_columns(features: Any, path: str) -> tuple[str, str | None]:
-    """The tokens column and the tags column of a table: by common name, else by type."""
-    from datasets import ClassLabel
-
-    names = list(features)
-    tok = next((c for c in TOKEN_COLUMNS if c in names), None)
-    tag = next((c for c in TAG_COLUMNS if c in names), None)
-    if tok is None or tag is None:
-        for col in names:
-            inner = getattr(features[col], "feature", None)
-            if inner is None:
-                continue
-            if tag is None and isinstance(inner, ClassLabel):
-                tag = col
-            elif tok is None and getattr(inner, "dtype", None) == "string":
-                tok = col
-    if tok is None:
-        raise DataFormatError(
-            path, None, f"no tokens column (expected one of {', '.join(TOKEN_COLUMNS)}; found {', '.join(names)})"
-        )
-    return tok, tag

@@ -98,3 +98,21 @@ def compute_stats(source: LoadedSource, *, tokenizer: Any = None, max_length: in
             st.pieces = piece_stats(_piece_lengths(tokenizer, tokens), max_length)
         out.append(st)
     return DataStats(name=source.name, label_names=names, types=types, splits=out)
+
+
+def stats_from_stream(result: Any, name: str, *, max_length: int = 128) -> DataStats:
+    """The same numbers as `compute_stats`, from a streamed read (`stream.stream_scan`) of a source."""
+    from bnner_tui.core.labels import label_names_for
+
+    names = label_names_for(result.types)
+    types = [n[2:] for n in names if n.startswith("B-")]
+    out = []
+    for split, c in result.splits.items():
+        st = SplitStats(split=split, sentences=c.kept, tokens=c.tokens, labelled=c.labelled)
+        if c.labelled:
+            st.tags = {n: c.tags.get(n, 0) for n in names}
+            st.entities = {t: c.entities.get(t, 0) for t in types}
+        if len(c.pieces) or result.checker.piece_count is not None:
+            st.pieces = piece_stats(c.pieces, max_length)
+        out.append(st)
+    return DataStats(name=name, label_names=names, types=types, splits=out)

@@ -276,9 +276,20 @@ def predict_log_probs(model: Any, tokenizer: Any, evalset: EvalSet, *, batch_siz
 
 
 def evaluate_run(
-    run_dir: str | Path, split: str = "test", *, data: str | None = None, batch_size: int | None = None
+    run_dir: str | Path,
+    split: str = "test",
+    *,
+    data: str | None = None,
+    batch_size: int | None = None,
+    label_map: list[str] | None = None,
+    drop: list[str] | None = None,
+    on_error: str | None = None,
 ) -> dict:
-    """Scores `run_dir/model` on `split` of the run's data (or `data`); returns the split's metrics.json entry."""
+    """Scores `run_dir/model` on `split` of the run's data (or `data`); returns the split's metrics.json entry.
+
+    ``label_map``/``drop``/``on_error`` read another corpus in the model's label set (``PERSON=PER``);
+    without ``data`` they add to the run's own data options.
+    """
     import torch
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
@@ -297,7 +308,17 @@ def evaluate_run(
         )
     cfg = TrainConfig.from_toml(rd.config_path) if rd.config_path.exists() else TrainConfig()
     own = data is None or data_key(data) == data_key(cfg.data)
-    source = load_source(cfg.data if own else str(data))
+    from bnner_tui.core.data import LoadOptions
+
+    base = LoadOptions.from_config(cfg) if own else LoadOptions()
+    options = LoadOptions.make(
+        scheme=base.scheme,
+        on_error=on_error or base.on_error,
+        label_map={**base.label_map, **LoadOptions.make(label_map=label_map, drop=drop).label_map},
+        split=base.split,
+        seed=base.seed,
+    )
+    source = load_source(cfg.data if own else str(data), options=options)
     if split not in source.dataset:
         raise BnnerError(f"Dataset {source.name} has no {split!r} split (it has: {', '.join(source.dataset)}).")
     if not source.is_labelled(split):
@@ -314,7 +335,8 @@ def evaluate_run(
     if missing:
         raise BnnerError(
             f"The data has labels {', '.join(missing)} that the run's model does not know"
-            f" (it knows {', '.join(model_labels)})."
+            f" (it knows {', '.join(model_labels)}); map the data's types onto the model's with"
+            " --map TYPE=NEW (e.g. --map PERSON=PER) or read them as O with --drop TYPE."
         )
     evalset = tokenize_eval_split(
         source.dataset[split],

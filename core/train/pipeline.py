@@ -111,9 +111,9 @@ def is_rank0() -> bool:
 
 def load_data(cfg: Any) -> Any:
     """The run's data through the project's one loader (`core.data.load_source`)."""
-    from bnner_tui.core.data import load_source
+    from bnner_tui.core.data import LoadOptions, load_source
 
-    source = load_source(cfg.data)
+    source = load_source(cfg.data, options=LoadOptions.from_config(cfg))
     if cfg.train_split not in source.dataset:
         raise BnnerError(
             f"Dataset {source.name} has no {cfg.train_split!r} split to train on"

@@ -66,7 +66,7 @@ def test_bad_file_one_line_exit_2(write):
     result = runner.invoke(app, ["data", "stats", str(path)])
     assert result.exit_code == 2
     text = result.output.strip()
-    assert text == f"error: {path}, line 3: wrong column count: 1 column(s), but line 1 has 2 columns"
+    assert text == f"error: {path}, line 3: no tag (line 1 has a token and a tag)"
     assert "Traceback" not in result.output
 
 
@@ -122,6 +122,7 @@ def test_scheme_option_and_repair_warning(write):
     forced = runner.invoke(app, ["data", "stats", str(path), "--scheme", "bio"])
     assert forced.exit_code == 0
     assert "IOB2" in forced.output
-    assert f"warning: {path}: 2 I- tag(s) without a preceding B-" in forced.output
+    assert f"warning: {path}, line 1: 2 I- tag(s) without a preceding B-" in forced.output
+    assert f"{path} lines 1, 5" in forced.output
     bad = runner.invoke(app, ["data", "stats", str(path), "--scheme", "xml"])
     assert bad.exit_code == 2 and bad.output.startswith("error: unknown tag scheme 'xml'")

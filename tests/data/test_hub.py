@@ -8,7 +8,7 @@ import time
 import pytest
 
 from bnner_tui.core.data import load_source
-from bnner_tui.core.data.hub import parse_hub_spec, probe_dataset
+from bnner_tui.core.data.hub_source import parse_hub_spec, probe_dataset
 from bnner_tui.core.errors import BnnerError, HubUnavailableError
 
 

@@ -76,3 +76,32 @@ def test_cli_correct_diff_and_stats(demo_review: Path, tmp_path: Path) -> None:
     assert f"{n} label changes" in diff.output
     stats = runner.invoke(app, ["data", "stats", str(out)])
     assert stats.exit_code == 0 and "train" in stats.output and "480" in stats.output
+
+
+def test_propagate_fixes_exact_duplicates_in_another_split(tmp_path: Path) -> None:
+    from bnner_tui.core.data import load_source
+    from bnner_tui.core.review.find import run_review
+    from bnner_tui.core.review.model import lexicon_fold_model
+
+    good = (
+        "Rahim\tB-PER\nvisited\tO\nSylhet\tB-LOC\n\nDhaka\tB-ORG\nBank\tI-ORG\nis\tO\nbig\tO\n\n"
+        "Sheikh\tB-PER\nMujib\tI-PER\nin\tO\nSylhet\tB-LOC\nDivision\tI-LOC\n"
+    )
+    bad = "Rahim\tB-ORG\nvisited\tO\nSylhet\tB-LOC\n"
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.conll").write_text((good + "\n") * 6 + bad, encoding="utf-8")
+    (tmp_path / "data" / "dev.conll").write_text(bad + "\n" + good, encoding="utf-8")
+    src = load_source(str(tmp_path / "data"))
+    review = tmp_path / "rev"
+    run_review(src, out=review, folds=3, trainer=lexicon_fold_model)
+    s = ReviewSession(review)
+    target = next(x for x in s.suspects if x.given[0] == "B-ORG" and x.words[0] == "Rahim")
+    s.set_span(target.sentence, 0, 1, "PER")
+    doc = save_corrected([review], tmp_path / "out", source=src, propagate=["validation"])
+    assert doc["propagated_changes"] == 1
+    fixed = load_source(str(tmp_path / "out"))
+    names = fixed.label_names
+    assert [names[i] for i in fixed.dataset["validation"]["ner_tags"][0]] == ["B-PER", "O", "B-LOC"]
+    changes = diff_sources(src, fixed).changes
+    assert sorted(c.key() for c in changes) == sorted(c.key() for c in read_changelog(tmp_path / "out"))
+    assert {c.split for c in changes} == {"train", "validation"}

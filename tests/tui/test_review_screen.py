@@ -104,3 +104,23 @@ def test_review_screen_layout(snap_compare, review_workspace: Path) -> None:
 
     app = BnnerApp(runs_root=Path("runs"), start="review")
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_ctrl_s_writes_a_new_corrected_source(review_workspace: Path) -> None:
+    from bnner_tui.core.data import load_source
+    from bnner_tui.core.review.corrected import read_changelog
+
+    app = BnnerApp(runs_root=Path("runs"), start="review")
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        screen = app.screen
+        changed = next(s for s in screen.shown if s.suggested != s.given)
+        screen.query_one("#review-list").move_cursor(row=screen.shown.index(changed))
+        await wait_for(pilot, lambda: screen.current is changed)
+        await pilot.press("a", "ctrl+s")
+        await wait_for(pilot, lambda: screen.saved_to is not None)
+        out = screen.saved_to
+    assert out == Path("reviews") / "ascii-train-corrected"
+    assert {c.sentence for c in read_changelog(out)} == {changed.sentence}
+    assert len(load_source(str(out)).dataset["train"]) == 22
+    assert (Path("train.conll")).read_text(encoding="utf-8").count("Rahim\tB-ORG") == 1  # the original is untouched

@@ -557,6 +557,9 @@ def eval_command(
     split: str = typer.Option("validation", "--split", "-s", help="Split of the run's data to score."),
     root: str = typer.Option("runs", "--root", help="Folder holding the runs."),
     data: str | None = typer.Option(None, "--data", help="Score on another source (default: the run's data)."),
+    label_map: list[str] = typer.Option([], "--map", help="Rename a type of the data, e.g. PERSON=PER (repeatable)."),
+    drop: list[str] = typer.Option([], "--drop", help="Read a type of the data as O, e.g. DATE (repeatable)."),
+    on_error: str | None = typer.Option(None, "--on-error", help="stop (default) or skip bad sentences."),
 ) -> None:
     """Score a finished run's model on a split (word level, seqeval strict IOB2); saved into metrics.json."""
     from bnner_tui.core.runs import find_run
@@ -568,7 +571,10 @@ def eval_command(
 
     _quiet_library_progress()
     with console.status(f"Scoring {run.name} on {split}…"):
-        result = evaluate_run(run.path, split, data=data) if data else evaluate_run(run.path, split)
+        if label_map or drop or on_error:
+            result = evaluate_run(run.path, split, data=data, label_map=label_map, drop=drop, on_error=on_error)
+        else:
+            result = evaluate_run(run.path, split, data=data) if data else evaluate_run(run.path, split)
     entry = result
     if isinstance(result, dict) and "splits" in result:
         entry = (result.get("splits") or {}).get(split, result)

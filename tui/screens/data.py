@@ -186,6 +186,10 @@ class DataScreen(Screen[None]):
     DataScreen #source-path { width: 1fr; }
     DataScreen #split { width: 26; }
     DataScreen #load { width: 10; min-width: 8; }
+    DataScreen #options-bar { height: 3; }
+    DataScreen #label-map { width: 1fr; }
+    DataScreen #drop-types { width: 30; }
+    DataScreen #options-bar Checkbox { width: auto; border: none; padding: 0 1; height: 3; }
     DataScreen #main { height: 1fr; }
     DataScreen #samples-pane { width: 50; border-right: vkey $panel; }
     DataScreen #search { height: 3; }
@@ -236,6 +240,10 @@ class DataScreen(Screen[None]):
             )
             yield Select([], prompt="split", id="split")
             yield Button("Load", id="load", variant="primary")
+        with Horizontal(id="options-bar"):
+            yield Input(placeholder="map types: PERSON=PER GPE=LOC", id="label-map", tooltip="--map, applied on load")
+            yield Input(placeholder="drop types: DATE", id="drop-types", tooltip="--drop: read these types as O")
+            yield Checkbox(Text("skip bad sentences"), id="skip-bad", tooltip="--on-error skip: drop them, report")
         with Horizontal(id="main"):
             with Vertical(id="samples-pane"):
                 yield Input(placeholder="search text (/)", id="search")
@@ -323,6 +331,9 @@ class DataScreen(Screen[None]):
             self.load_source(str(event.value))
 
     @on(Input.Submitted, "#source-path")
+    @on(Input.Submitted, "#label-map")
+    @on(Input.Submitted, "#drop-types")
+    @on(Checkbox.Changed, "#skip-bad")
     @on(Button.Pressed, "#load")
     def _load_pressed(self) -> None:
         spec = self._source_spec()
@@ -336,18 +347,34 @@ class DataScreen(Screen[None]):
         if spec:
             self.load_source(spec)
 
+    def _load_options(self) -> Any:
+        """The options bar as core's LoadOptions (the same parser as --map/--drop/--on-error)."""
+        from bnner_tui.core.data import LoadOptions
+
+        return LoadOptions.make(
+            label_map=self.query_one("#label-map", Input).value.replace(",", " ").split(),
+            drop=self.query_one("#drop-types", Input).value.replace(",", " ").split(),
+            on_error="skip" if self.query_one("#skip-bad", Checkbox).value else "stop",
+        )
+
     def load_source(self, spec: str) -> None:
         """Load a source in a worker; the table keeps the previous source until the new one is ready."""
+        try:
+            options = self._load_options()
+        except Exception as err:
+            report_error(self.app, err, title="Data options")
+            return
         self._requested = spec
-        self._load_source_worker(spec)
+        self._load_source_worker(spec, options)
 
     @work(thread=True, exclusive=True, group="source", exit_on_error=False)
-    def _load_source_worker(self, spec: str) -> None:
+    def _load_source_worker(self, spec: str, options: Any = None) -> None:
         self.app.call_from_thread(self._status, f"loading {spec}…")
         try:
             from bnner_tui.core.data import load_source
+            from bnner_tui.core.data.problems import DataProblemsError
 
-            loaded = load_source(spec)
+            loaded = load_source(spec, options=options)
             splits: dict[str, SplitRows] = {}
             for name, ds in loaded.dataset.items():
                 cols = ds[:]
@@ -359,6 +386,16 @@ class DataScreen(Screen[None]):
                 splits=splits,
                 unlabelled=set(getattr(loaded, "unlabelled_splits", set()) or set()),
             )
+        except DataProblemsError as err:
+            # The first problem and the way past it, not a silent empty table; the previous source stays.
+            report_error(self.app, err, title="Data source not loaded")
+            n = err.problems.count("error")
+            kept = f"still showing {self.state.name}" if self.state else "no data loaded"
+            self.app.call_from_thread(
+                self._status,
+                f"{spec}: {n:,} problem(s), not loaded ({kept}); tick 'skip bad sentences' to load the rest",
+            )
+            return
         except Exception as err:
             report_error(self.app, err, title="Data source")
             self.app.call_from_thread(self._status, "no data loaded")

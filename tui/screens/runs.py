@@ -110,6 +110,12 @@ class RunsScreen(Screen):
                 yield Static("Select a run.", id="confusion-note")
                 yield DataTable(id="confusion-table", cursor_type="cell")
                 yield Static("", id="scores-summary")
+            with TabPane("Scores by data", id="tab-scores"), Vertical():
+                # After a label review: each marked run on the original and on the corrected data.
+                yield Static(
+                    "Every score in each marked run's metrics.json, one row per data source.", id="scores-note"
+                )
+                yield DataTable(id="scores-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Errors", id="tab-errors"), Vertical():
                 yield Static("Select a finished run, then open this tab (e).", id="errors-note")
                 with Horizontal():
@@ -138,6 +144,9 @@ class RunsScreen(Screen):
             ("data", "data"),
         ):
             table.add_column(label, key=key)
+        scores = self.query_one("#scores-table", DataTable)
+        for label in ("run", "data", "which", "split", "F1", "P", "R", "entities"):
+            scores.add_column(label, key=label)
         errors = self.query_one("#errors-list", DataTable)
         # Fixed widths: the sentence column holds Bengali, whose measured width is unreliable.
         errors.add_column("#", key="index", width=5)
@@ -256,6 +265,29 @@ class RunsScreen(Screen):
     def _update_overlay(self) -> None:
         runs = list(self.marked) or ([self.selected] if self.selected else [])
         self._load_overlay(runs)
+        self._show_scores(runs)
+
+    def _show_scores(self, runs: list[Path]) -> None:
+        from bnner_tui.core.review.compare import run_scores
+
+        table = self.query_one("#scores-table", DataTable)
+        table.clear()
+
+        def num(x: float | None) -> str:
+            return "--" if x is None else f"{x:.3f}"
+
+        for run in runs:
+            for sc in run_scores(run):
+                table.add_row(
+                    crop(run.name, 24),
+                    crop(sc.data, 44),
+                    "own data" if sc.own else "other data",
+                    sc.split,
+                    num(sc.f1),
+                    num(sc.precision),
+                    num(sc.recall),
+                    "--" if sc.support is None else str(sc.support),
+                )
 
     @work(thread=True, exclusive=True, group="runs-overlay", exit_on_error=False)
     def _load_overlay(self, runs: list[Path]) -> None:

@@ -16,10 +16,10 @@ import urllib.request
 from typing import Any
 
 from bnner_tui.core import hub
+from bnner_tui.core.data.spec import WIKIANN_CONFIG, WIKIANN_ID, DataSpec
 from bnner_tui.core.errors import BnnerError, HubUnavailableError
 
-WIKIANN_ID = "unimelb-nlp/wikiann"
-WIKIANN_CONFIG = "bn"
+__all__ = ["WIKIANN_CONFIG", "WIKIANN_ID", "load_hub_dataset", "parse_hub_spec", "probe_dataset"]
 REACH_TIMEOUT_S = 3.0
 _WHAT_TO_DO = "use a local file or folder (bnner-tui data stats PATH) or the bundled demo set ('demo')"
 
@@ -70,13 +70,9 @@ def probe_dataset(repo_id: str, endpoint: str | None = None, timeout: float = RE
 
 def parse_hub_spec(spec: str) -> tuple[str, str | None]:
     """'wikiann' -> (unimelb-nlp/wikiann, bn); 'hub:ID[:CONFIG]' -> (ID, CONFIG)."""
-    if spec == "wikiann":
-        return WIKIANN_ID, WIKIANN_CONFIG
-    body = spec[len("hub:") :] if spec.startswith("hub:") else spec
-    repo, _, config = body.partition(":")
-    if not repo:
-        raise BnnerError(f"{spec!r}: give a hub dataset id, e.g. hub:unimelb-nlp/wikiann:bn")
-    return repo, (config or None)
+    parsed = DataSpec.parse(spec if spec.startswith("hub:") or spec == "wikiann" else f"hub:{spec}")
+    assert parsed.repo_id is not None
+    return parsed.repo_id, parsed.config
 
 
 def load_hub_dataset(repo_id: str, config: str | None) -> Any:
