@@ -40,7 +40,7 @@ CASES: list[tuple[str, list[str | bytes], bytes | None, dict[str, bytes], str, i
      "batch_size must be at most 65536", 2),
     ("tag-file-[/]", ["tag", "-m", "{model}", "-f", "[/]x.txt"], None, {}, "[/]x.txt: does not exist", 2),
     ("data-stats-dev-null", ["data", "stats", "/dev/null"], None, {},
-     "/dev/null is neither a file nor a folder", 2),
+     "/dev/null: is not a regular file or folder", 2),
     ("convert-into-dev-null", ["data", "convert", "demo", "/dev/null/x"], None, {},
      "/dev/null is a file, not a folder", 2),
     ("tag-stdin-deep-json", ["tag", "-m", "{model}", "--format", "jsonl", "-"], DEEP_JSON, {},
