@@ -21,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from bnner_tui.tui import cells
 from bnner_tui.tui.messages import RunSelected
 
 # mode name -> (key, title, module, class name). Train and Runs belong to tui-runs.
@@ -78,7 +79,10 @@ class BnnerApp(App[None]):
         *,
         tokenizer: str | None = None,
         start: str = "data",
+        cell_widths: str | None = None,
     ) -> None:
+        # Before the first frame: every widget measures Bengali as the terminal draws it.
+        self.cell_widths = cells.apply(cell_widths)
         super().__init__()
         self.runs_root = Path(runs_root)
         self.data_source = data_source
@@ -146,6 +150,11 @@ class BnnerApp(App[None]):
         return lambda: self.action_go(mode)
 
 
-def run_app(runs_root: Path | str = Path("runs"), data_source: str = "demo", tokenizer: str | None = None) -> None:
+def run_app(
+    runs_root: Path | str = Path("runs"),
+    data_source: str = "demo",
+    tokenizer: str | None = None,
+    cell_widths: str | None = None,
+) -> None:
     """Entry point of `bnner-tui` with no command."""
-    BnnerApp(runs_root=runs_root, data_source=data_source, tokenizer=tokenizer).run()
+    BnnerApp(runs_root=runs_root, data_source=data_source, tokenizer=tokenizer, cell_widths=cell_widths).run()
