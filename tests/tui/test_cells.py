@@ -10,13 +10,11 @@ import ctypes
 import ctypes.util
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bnner_tui.tui import cells
-from tests.conftest import WIKIANN_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 LC_CTYPE = 0  # glibc's value; the test skips where the C.UTF-8 locale cannot be set
@@ -43,13 +41,6 @@ def _libc_wcswidth():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def wcswidth():  # type: ignore[no-untyped-def]
     return _libc_wcswidth()
-
-
-@pytest.fixture(autouse=True)
-def _default_convention() -> Iterator[None]:
-    cells.apply(cells.WCWIDTH)
-    yield
-    cells.apply(cells.WCWIDTH)
 
 
 def _distinct_words(spec: str) -> set[str]:
@@ -94,10 +85,8 @@ def test_every_demo_word_measures_as_libc_does(wcswidth) -> None:  # type: ignor
     assert _mismatches(words, wcswidth) == []
 
 
-def test_every_wikiann_word_measures_as_libc_does(wcswidth) -> None:  # type: ignore[no-untyped-def]
-    if not WIKIANN_DIR.exists():
-        pytest.skip(f"{WIKIANN_DIR} is absent: this test needs the shared data beside the repo (../shared/data)")
-    words = _distinct_words(str(WIKIANN_DIR))
+def test_every_wikiann_word_measures_as_libc_does(wcswidth, wikiann_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    words = _distinct_words(str(wikiann_dir))
     assert len(words) > 5_000
     bad = _mismatches(words, wcswidth)
     assert bad == [], f"{len(bad)} of {len(words)} words differ, e.g. {bad[:5]}"
