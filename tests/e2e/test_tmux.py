@@ -85,10 +85,11 @@ class Pane:
         env.pop("NO_COLOR", None)
         self._tmux = [TMUX, "-u", "-f", "/dev/null", "-S", str(socket)]
         # Keep the pane after the app exits, so a crash leaves its message to capture.
+        shell = f"cd {shlex.quote(str(cwd))} && exec {shlex.join(command)}"
+        size_args = ["-x", str(self.width), "-y", str(self.height)]
+        keep = [";", "set-option", "-t", "t", "remain-on-exit", "on"]
         subprocess.run(
-            [*self._tmux, "new-session", "-d", "-s", "t", "-x", str(self.width), "-y", str(self.height)]
-            + [f"cd {shlex.quote(str(cwd))} && exec {shlex.join(command)}"]
-            + [";", "set-option", "-t", "t", "remain-on-exit", "on"],
+            [*self._tmux, "new-session", "-d", "-s", "t", *size_args, shell, *keep],
             check=True,
             env=env,
             timeout=30,
@@ -223,7 +224,7 @@ def walk_samples(pane: Pane, lines: list[str], size: tuple[int, int], steps: int
 def _data_args(with_wikiann: bool) -> list[str]:
     if with_wikiann:
         return ["--data", str(WIKIANN), "--tokenizer", str(MBERT)]
-    return ["--data", "demo", "--tokenizer", str(MBERT)] if MBERT.exists() else ["--data", "demo", "--tokenizer", "wordpiece"]
+    return ["--data", "demo", "--tokenizer", str(MBERT) if MBERT.exists() else "wordpiece"]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
