@@ -95,7 +95,7 @@ def apply(convention: str | None = None) -> str:
     original = _original_load
 
     if name == GRAPHEME:
-        rich.cells.load_cell_table = original
+        rich.cells.load_cell_table = original  # type: ignore[assignment]
     else:
 
         @cache
