@@ -53,6 +53,22 @@ async def test_help_lists_keys_of_the_screen_and_closes(app: BnnerApp) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
 
 
+async def test_help_has_one_row_per_action_and_no_widget_internals(app: BnnerApp) -> None:
+    """With the source picker focused, Help listed "Show menu" four times (enter, down, space, up)."""
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.query("#source-kind"))
+        screen.query_one("#source-kind").focus()
+        await wait_for(pilot, lambda: screen.focused is screen.query_one("#source-kind"))
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen) and app.screen.query("#help-keys"))
+        table = app.screen.query_one("#help-keys")
+        does = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        assert "Show menu" not in does
+        assert len(does) == len(set(does)), does
+        assert {"Data", "Search", "Strategy", "Help"} <= set(does)
+
+
 async def test_theme_toggle_switches_dark_and_light(app: BnnerApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
