@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
@@ -33,6 +34,9 @@ SCREENS: dict[str, tuple[str, str, str, str]] = {
     "card": ("5", "Card", "bnner_tui.tui.screens.card", "CardScreen"),
     "review": ("6", "Review", "bnner_tui.tui.screens.review", "ReviewScreen"),
 }
+
+
+SCREEN_KEYS = frozenset(key for key, _, _, _ in SCREENS.values())
 
 
 class PendingScreen(Screen[None]):
@@ -89,8 +93,42 @@ class BnnerApp(App[None]):
         self.tokenizer_spec = tokenizer
         self.start_mode = start if start in SCREENS else "data"
         self.first_frame_at: float | None = None
+        self._missed_click_on: Screen | None = None
+        """The screen where the last click landed on no focusable widget, while that still matters."""
         for mode in SCREENS:
             self.add_mode(mode, self._factory(mode))
+
+    async def on_event(self, event: events.Event) -> None:
+        """A click that misses a field must not turn the digits typed next into screen switches.
+
+        Someone who clicks beside a field ("-1" into a number box) and types, types into no box:
+        "-" does nothing and "1" opened the Data screen. After such a click, typed screen keys
+        (1-5) are held back with a note, until a key that is not a character (escape, tab, an
+        arrow), a click on a widget that takes focus, or another screen.
+        """
+        if isinstance(event, events.MouseDown):
+            try:
+                hit = self.screen.get_focusable_widget_at(event.screen_x, event.screen_y)
+            except Exception:  # outside every widget
+                hit = None
+            self._missed_click_on = self.screen if hit is None else None
+        elif isinstance(event, events.Key) and self._missed_click_on is not None:
+            if self._missed_click_on is not self.screen or not (event.character and event.character.isprintable()):
+                self._missed_click_on = None
+            elif event.key in SCREEN_KEYS and not self._typing_into_a_box():
+                self.notify(
+                    f"{event.character!r} was typed after a click beside a field, so it did not switch screens: "
+                    f"click into the field to type, or press escape and then {event.character} to switch.",
+                    severity="warning",
+                    markup=False,
+                )
+                return
+        await super().on_event(event)
+
+    def _typing_into_a_box(self) -> bool:
+        from textual.widgets import Input, TextArea
+
+        return isinstance(self.focused, (Input, TextArea))
 
     def _factory(self, mode: str) -> Callable[[], Screen]:
         def make() -> Screen:

@@ -193,3 +193,23 @@ def test_exit_now_runs_atexit_handlers_and_flushes_then_ends_the_process(tmp_pat
     assert "buffered, no newline" in out.stdout and "atexit ran" in out.stdout
     assert "never reached" not in out.stdout
     assert "logged before exit" in log.read_text(encoding="utf-8")
+
+
+async def test_digits_typed_after_a_click_beside_a_field_do_not_switch_screens(app: BnnerApp) -> None:
+    """Clicking beside a field and typing "-2" opened the Train screen; now it says why it did not."""
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.query("#samples") and screen.focused is screen.query_one("#samples"))
+        await pilot.click("#samples-status")  # a line of text: no field there
+        await pilot.press("minus", "2")
+        await wait_for(pilot, lambda: any("did not switch screens" in n.message for n in app._notifications))
+        assert app.current_mode == "data"
+        # Escape first: the screen keys work again.
+        await pilot.press("escape", "2")
+        await wait_for(pilot, lambda: app.current_mode == "train")
+        # A click on a widget that takes focus (the table) keeps the keys as they are.
+        await pilot.press("1")
+        await wait_for(pilot, lambda: app.current_mode == "data")
+        await pilot.click("#samples")
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.current_mode == "train")
