@@ -352,7 +352,7 @@ async def test_bad_path_and_offline_hub_are_one_sentence_notifications(tmp_path:
         # Offline fails fast, not after network time-outs (with head-room for a loaded CI machine).
         assert time.monotonic() - start < 15
         # Nothing of the demo set stays on screen under the failed source's name.
-        await wait_for(pilot, lambda: screen.rows is None)
+        await wait_for(pilot, lambda: screen.rows is None and "wikiann failed" in screen.sub_title)
         assert screen.query_one("#samples").row_count == 0
         assert screen.query_one(AlignmentGrid).columns == []
         assert "no data loaded" in screen.sub_title and "demo" not in screen.sub_title
