@@ -29,8 +29,10 @@ def main() -> None:
     from bnner_tui.core.decoding import Decoder, DecodingPolicy
     from bnner_tui.core.metrics import score_sequences, unseen_scores
     from bnner_tui.core.train.evaluate import predict_log_probs, tokenize_eval_split, train_memory, word_probabilities
+    from bnner_tui.core.train.wordmodel import register_if_needed
 
     run = Path(args.run)
+    register_if_needed(run / "model")  # the offline charword model loads from the installed code
     cfg = TrainConfig.from_toml(run / "config.toml")
     source = load_source(args.data or cfg.data)
     model = AutoModelForTokenClassification.from_pretrained(str(run / "model")).eval()

@@ -16,11 +16,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from bnner_tui.tui import cells
 from bnner_tui.tui.messages import RunSelected
 
 # mode name -> (key, title, module, class name). Train and Runs belong to tui-runs.
@@ -32,6 +34,9 @@ SCREENS: dict[str, tuple[str, str, str, str]] = {
     "card": ("5", "Card", "bnner_tui.tui.screens.card", "CardScreen"),
     "review": ("6", "Review", "bnner_tui.tui.screens.review", "ReviewScreen"),
 }
+
+
+SCREEN_KEYS = frozenset(key for key, _, _, _ in SCREENS.values())
 
 
 class PendingScreen(Screen[None]):
@@ -78,15 +83,52 @@ class BnnerApp(App[None]):
         *,
         tokenizer: str | None = None,
         start: str = "data",
+        cell_widths: str | None = None,
     ) -> None:
+        # Before the first frame: every widget measures Bengali as the terminal draws it.
+        self.cell_widths = cells.apply(cell_widths)
         super().__init__()
         self.runs_root = Path(runs_root)
         self.data_source = data_source
         self.tokenizer_spec = tokenizer
         self.start_mode = start if start in SCREENS else "data"
         self.first_frame_at: float | None = None
+        self._missed_click_on: Screen | None = None
+        """The screen where the last click landed on no focusable widget, while that still matters."""
         for mode in SCREENS:
             self.add_mode(mode, self._factory(mode))
+
+    async def on_event(self, event: events.Event) -> None:
+        """A click that misses a field must not turn the digits typed next into screen switches.
+
+        Someone who clicks beside a field ("-1" into a number box) and types, types into no box:
+        "-" does nothing and "1" opened the Data screen. After such a click, typed screen keys
+        (1-5) are held back with a note, until a key that is not a character (escape, tab, an
+        arrow), a click on a widget that takes focus, or another screen.
+        """
+        if isinstance(event, events.MouseDown):
+            try:
+                hit = self.screen.get_focusable_widget_at(event.screen_x, event.screen_y)
+            except Exception:  # outside every widget
+                hit = None
+            self._missed_click_on = self.screen if hit is None else None
+        elif isinstance(event, events.Key) and self._missed_click_on is not None:
+            if self._missed_click_on is not self.screen or not (event.character and event.character.isprintable()):
+                self._missed_click_on = None
+            elif event.key in SCREEN_KEYS and not self._typing_into_a_box():
+                self.notify(
+                    f"{event.character!r} was typed after a click beside a field, so it did not switch screens: "
+                    f"click into the field to type, or press escape and then {event.character} to switch.",
+                    severity="warning",
+                    markup=False,
+                )
+                return
+        await super().on_event(event)
+
+    def _typing_into_a_box(self) -> bool:
+        from textual.widgets import Input, TextArea
+
+        return isinstance(self.focused, (Input, TextArea))
 
     def _factory(self, mode: str) -> Callable[[], Screen]:
         def make() -> Screen:
@@ -146,6 +188,36 @@ class BnnerApp(App[None]):
         return lambda: self.action_go(mode)
 
 
-def run_app(runs_root: Path | str = Path("runs"), data_source: str = "demo", tokenizer: str | None = None) -> None:
+def run_app(
+    runs_root: Path | str = Path("runs"),
+    data_source: str = "demo",
+    tokenizer: str | None = None,
+    cell_widths: str | None = None,
+) -> None:
     """Entry point of `bnner-tui` with no command."""
-    BnnerApp(runs_root=runs_root, data_source=data_source, tokenizer=tokenizer).run()
+    app = BnnerApp(runs_root=runs_root, data_source=data_source, tokenizer=tokenizer, cell_widths=cell_widths)
+    app.run()
+    exit_now(app.return_code or 0)
+
+
+def exit_now(code: int) -> None:
+    """End the process at once once the app has closed: quitting takes well under a second.
+
+    After the Tag or Runs screen loaded torch, transformers and datasets, the interpreter's own
+    teardown (freeing every module and object, after the app has already left the screen) took
+    3-7 s on a 2-core machine, measured with bench/quit_time.py. Nothing is lost by skipping
+    it: the atexit handlers (logging's flush among them) run first, then the standard streams are
+    flushed. Every file the app writes is written atomically (core/files.py), so a worker thread
+    still running is cut off between files, never inside one.
+    """
+    import atexit
+    import os
+    import sys
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)

@@ -122,6 +122,24 @@ def test_build_spans_rules() -> None:
     assert is_punctuation("।") and is_punctuation("“") and not is_punctuation("ঢাকা") and not is_punctuation("")
 
 
+def test_emoji_and_symbols_never_end_up_inside_an_entity() -> None:
+    """The model labelled 🎉 B-PER: the entity is "Sheikh Hasina", and a symbol inside splits it."""
+    from bnner_tui.core.decoding import is_symbol
+
+    raw = "আজ 🎉 Sheikh Hasina এলেন"
+    words = split_words(raw)
+    assert [w.text for w in words] == ["আজ", "🎉", "Sheikh", "Hasina", "এলেন"]
+    for orphan_i in ("start", "drop"):
+        spans = build_spans(words, ["O", "B-PER", "I-PER", "I-PER", "O"], orphan_i=orphan_i)
+        assert [(raw[words[a].start : words[b - 1].end], t) for a, b, t in spans] == [("Sheikh Hasina", "PER")]
+    raw = "Sheikh 👍🏽 Hasina ©"
+    words = split_words(raw)
+    spans = build_spans(words, ["B-PER", "I-PER", "I-PER", "I-PER"])
+    assert [(raw[words[a].start : words[b - 1].end], t) for a, b, t in spans] == [("Sheikh", "PER"), ("Hasina", "PER")]
+    assert is_symbol("🎉") and is_symbol("👍🏽") and is_symbol("©") and is_symbol("৳")
+    assert not is_symbol("ঢাকা") and not is_symbol("।") and not is_symbol("C++") and not is_symbol("")
+
+
 # ------------------------------------------------------------------ windows
 
 

@@ -67,11 +67,55 @@ def messages(app: BnnerApp) -> list[str]:
 # -- pure helpers -----------------------------------------------------------------------------
 
 
-def test_clip_cuts_by_code_points_not_by_measured_width() -> None:
-    word = "ক্রিকেট"  # 7 code points, fewer rendered cells
-    assert clip(word, 7) == word
-    assert clip(word, 4) == "ক্র…"
+def test_clip_cuts_in_terminal_cells_with_an_ellipsis() -> None:
+    from rich.cells import cell_len
+
+    word = "ক্রিকেট"  # 7 code points, 6 cells in a wcwidth terminal (the hasant takes none)
+    assert cell_len(word) == 6
+    assert clip(word, 6) == word
+    assert clip(word, 4) == "ক্রি…"
     assert len(clip("x" * 40, COLUMN_WIDTH)) == COLUMN_WIDTH
+    # Wide glyphs: 9 code points but 18 cells; a code-point cut would overflow the column.
+    party = clip("🎉" * 9, COLUMN_WIDTH)
+    assert party.endswith("…") and cell_len(party) <= COLUMN_WIDTH
+
+
+async def test_grid_cells_never_overflow_their_column(tmp_path: Path) -> None:
+    """A word wider than its cell is cut with an ellipsis; every drawn line keeps the column grid."""
+    from rich.cells import cell_len
+    from textual.app import App, ComposeResult
+
+    from bnner_tui.tui import cells
+    from bnner_tui.tui.widgets.alignment_grid import GAP, GridColumn
+
+    cells.apply("wcwidth")
+    words = ["বিশ্ববিদ্যালয়সমূহের", "🎉🎉🎉🎉🎉🎉🎉🎉🎉", "রুবিনা"]
+    columns = [
+        GridColumn(word=w, gold="B-ORG", word_index=i, pieces=[(w, "B-ORG"), ("##" + w, None)])
+        for i, w in enumerate(words)
+    ]
+
+    class GridApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield AlignmentGrid(id="grid")
+
+    app = GridApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        grid = app.query_one(AlignmentGrid)
+        grid.set_columns(columns)
+        await wait_for(pilot, lambda: bool(grid._lines) and grid.columns == columns)
+        step = COLUMN_WIDTH + GAP
+        for strip in grid._lines[:4]:
+            text = strip.text
+            # Each column's slice (in cells) holds its own text: a cut word ends in "…".
+            for j, _ in enumerate(words):
+                cell = strip.crop(j * step, j * step + COLUMN_WIDTH).text
+                assert cell_len(cell) <= COLUMN_WIDTH
+            assert strip.cell_length <= len(words) * step, text
+        head = grid._lines[0]
+        assert head.crop(0, COLUMN_WIDTH).text.rstrip().endswith("…")
+        assert head.crop(step, step + COLUMN_WIDTH).text.rstrip().endswith("…")
+        assert head.crop(2 * step, 2 * step + COLUMN_WIDTH).text.rstrip() == "রুবিনা"
 
 
 def test_columns_group_pieces_under_words_and_flag_cut_words() -> None:
@@ -90,6 +134,32 @@ def test_columns_group_pieces_under_words_and_flag_cut_words() -> None:
     assert cols[1].pieces == [("Ra", "B-PER"), ("##m", None)]
     assert cols[2].flags == ("unk",)
     assert cols[3].flags == ("truncated",) and cols[3].pieces == []
+    # A word with no piece even untruncated is not blamed on the cut.
+    dropped = columns_from_alignment(
+        ["Ram", "\u200d", "Das"],
+        None,
+        ["[CLS]", "Ram", "Das", "[SEP]"],
+        [None, 0, 2, None],
+        [-100, 0, 0, -100],
+        names,
+        dropped_words=[1],
+    )
+    assert [c.flags for c in dropped if not c.special] == [(), ("dropped",), ()]
+
+
+def test_truncation_warning_counts_the_words_the_cut_took(tokenizer_dir: Path) -> None:
+    from bnner_tui.core.align import align, load_tokenizer
+    from bnner_tui.tui.screens.data import sample_warnings
+
+    tok = load_tokenizer(str(tokenizer_dir))
+    words = _TRAIN_TEXT[1].split() + _TRAIN_TEXT[2].split()
+    al = align(tok, words, None, ["O"], max_length=12)
+    assert al.truncated and al.dropped_words == []
+    kept = {w for w in al.word_ids if w is not None}
+    gone = [i for i in range(len(words)) if i not in kept]
+    assert len(gone) >= 2
+    (line,) = [w for w in sample_warnings(words, al, 12) if w.startswith("✂")]
+    assert f"{len(gone)} word(s) after the cut get no piece and no label" in line
 
 
 def test_code_points_names_nukta_and_zwj() -> None:
@@ -281,8 +351,17 @@ async def test_bad_path_and_offline_hub_are_one_sentence_notifications(tmp_path:
         await wait_for(pilot, lambda: any("hub" in m.lower() or "offline" in m.lower() for m in messages(app)))
         # Offline fails fast, not after network time-outs (with head-room for a loaded CI machine).
         assert time.monotonic() - start < 15
-        # The demo rows are still there: a failed load never empties the screen.
-        assert screen.rows is not None and screen.query_one("#samples").row_count > 0
+        # Nothing of the demo set stays on screen under the failed source's name.
+        await wait_for(pilot, lambda: screen.rows is None and "wikiann failed" in screen.sub_title)
+        assert screen.query_one("#samples").row_count == 0
+        assert screen.query_one(AlignmentGrid).columns == []
+        assert "no data loaded" in screen.sub_title and "demo" not in screen.sub_title
+        assert "demo set" not in str(screen.query_one("#stats").render())
+        assert str(screen.query_one("#samples-status").render()) == "no data loaded"
+        # And the next good load fills it again.
+        screen.query_one("#source-kind").value = "demo"
+        await wait_for(pilot, lambda: screen.rows is not None and screen.query_one("#samples").row_count > 0)
+        assert "demo" in screen.sub_title
 
 
 @pytest.mark.slow

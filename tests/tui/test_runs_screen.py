@@ -71,6 +71,31 @@ def make_run(
                     "overall": {"f1": max(f1s)},
                     "per_type": {},
                     "confusion": {"labels": WIKIANN_LABELS, "matrix": matrix},
+                    "words": 102,
+                    "sentences": 10,
+                    "entities": 12,
+                    "unseen": {
+                        "sentences": {
+                            "sentences": 4,
+                            "of_sentences": 10,
+                            "precision": 0.5,
+                            "recall": 0.25,
+                            "f1": 0.3333,
+                            "support": 4,
+                        },
+                        "entities": {"precision": 0.2, "recall": 0.5, "f1": 0.2857, "support": 2, "of_entities": 12},
+                    },
+                    "errors": {
+                        "overall": {
+                            "exact": 7,
+                            "wrong_type": 2,
+                            "wrong_boundary": 1,
+                            "wrong_type_and_boundary": 0,
+                            "missed": 2,
+                            "spurious": 3,
+                        },
+                        "per_type": {},
+                    },
                 }
             },
         }
@@ -149,6 +174,12 @@ async def test_runs_table_overlay_and_confusion(tmp_path: Path) -> None:
         assert str(conf.get_row("B-PER")[1]) == "3" and str(conf.get_row("B-PER")[2]) == "7"
         assert conf.get_row("B-PER")[-1] == "0.70"
         assert "metrics.json" in str(screen.query_one("#confusion-note", Static).render())
+        # ... and under it what the run generalises and how its entities go wrong.
+        summary = screen.query_one("#scores-summary", Static)
+        await wait_for(pilot, lambda: "sentences not in train (4 of 10)" in str(summary.render()))
+        text = str(summary.render())
+        assert "0.333" in text and "entities unseen in train (2 of 12)" in text and "0.286" in text
+        assert "wrong boundary" in text and "102 words" in text
 
 
 @pytest.mark.slow

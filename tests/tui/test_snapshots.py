@@ -1,9 +1,10 @@
-"""Layout pins (pytest-textual-snapshot) with ASCII/Latin fixtures only.
+"""Layout pins (pytest-textual-snapshot), with Latin and with Bengali fixtures.
 
-Bengali glyph widths differ between terminals, Rich versions and fonts, so a snapshot with
-Bengali in it would fail for reasons that are not regressions. The fixtures here are a small
-Latin CoNLL file and a WordPiece tokenizer trained on it, written into the test's own folder
-and addressed by relative paths, so no machine-specific path appears on screen either.
+Bengali widths are deterministic now: the app sets one width convention before the first
+frame (tui/cells.py, wcwidth: a vowel sign takes a cell), so a Bengali snapshot changes only
+when the layout does. The fixtures are small CoNLL files and fixed-vocabulary WordPiece
+tokenizers, written into the test's own folder and addressed by relative paths, so no
+machine-specific path appears on screen either.
 Update after an intended layout change: `pytest tests/tui/test_snapshots.py --snapshot-update`.
 """
 
@@ -54,6 +55,51 @@ def ascii_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", "at", "in", "works", "port", "visited"]
     vocab += ["Rahim", "Ud", "##din", "Dhaka", "University", "Bang", "##la", "##desh", "Sheikh", "Mu", "##jib"]
     vocab += ["Chitta", "##gong", "Bank", "Syl", "##het", "Division"]
+    tok = Tokenizer(models.WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False, clean_text=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))],
+    )
+    (tmp_path / "tok").mkdir()
+    tok.save(str(tmp_path / "tok" / "tokenizer.json"))
+    return tmp_path
+
+
+BENGALI_CONLL = """\
+রুবিনা\tB-PER
+ভট্টাচার্য\tI-PER
+১৮৯০\tO
+সালে\tO
+ভারতীয়\tB-ORG
+জাতীয়\tI-ORG
+কংগ্রেসে\tI-ORG
+যোগ\tO
+দেন\tO
+।\tO
+
+ঢাকা\tB-ORG
+বিশ্ববিদ্যালয়ের\tI-ORG
+শিক্ষার্থীরা\tO
+চট্টগ্রামে\tB-LOC
+গেছেন\tO
+।\tO
+
+শেখ\tB-PER
+হাসিনা\tI-PER
+"""
+
+
+@pytest.fixture
+def bengali_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bn.conll").write_text(BENGALI_CONLL, encoding="utf-8")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "।", "১৮৯০", "সালে", "যোগ", "দেন", "ঢাকা", "শেখ"]
+    vocab += ["রু", "##বি", "##না", "ভ", "##ট্ট", "##াচার্য", "ভারতীয়", "জাতীয়", "কংগ্রেস", "##ে"]
+    vocab += ["বিশ্ববিদ্যালয়", "##ের", "শিক্ষার্থী", "##রা", "চট্ট", "##গ্রাম", "গেছেন", "হাসি"]
     tok = Tokenizer(models.WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False, clean_text=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
@@ -138,4 +184,26 @@ def test_light_theme_data_screen(snap_compare, ascii_workspace: Path) -> None:
         await _until(pilot, lambda: pilot.app.theme == "textual-light", "the light theme")
 
     app = BnnerApp(runs_root=Path("runs"), data_source="ascii.conll", tokenizer="tok")
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_bengali_data_screen_layout(snap_compare, bengali_workspace: Path) -> None:
+    app = BnnerApp(runs_root=Path("runs"), data_source="bn.conll", tokenizer="tok")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_data_ready)
+
+
+def test_bengali_tag_screen_without_a_model(snap_compare, bengali_workspace: Path) -> None:
+    async def run_before(pilot) -> None:
+        screen = pilot.app.screen
+        await _until(pilot, lambda: bool(screen.query("#entities")), "the Tag screen")
+        screen.query_one("#text").load_text(
+            "রবীন্দ্রনাথ ঠাকুর ১৮৬১ সালের ৭ মে কলকাতার জোড়াসাঁকো ঠাকুরবাড়িতে জন্মগ্রহণ করেন। "
+            "১৯১৩ সালে গীতাঞ্জলি কাব্যগ্রন্থের ইংরেজি অনুবাদের জন্য তিনি সাহিত্যে নোবেল পুরস্কার পান। "
+            "তিনি শান্তিনিকেতনে বিশ্বভারতী বিশ্ববিদ্যালয় প্রতিষ্ঠা করেন।"
+        )
+        table = screen.query_one("#entities")
+        table.focus()
+        await _until(pilot, lambda: screen.focused is table, "focus on the entity table")
+
+    app = BnnerApp(runs_root=Path("runs"), data_source="bn.conll", start="tag")
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -173,3 +173,32 @@ async def test_selected_run_is_followed(runs_root: Path, tiny_model_dir: Path) -
         app.selected_run = second
         await wait_for(pilot, lambda: screen.model_spec == str(second), LOAD_S)
         assert set(screen.taggers) == {str(runs_root / "tiny"), str(second)}
+
+
+async def test_clear_and_select_all_and_the_status_after_clearing(runs_root: Path) -> None:
+    """Cleared text: no entity count in the status, no highlights, no rows (it said "· 5 entities")."""
+    app = BnnerApp(runs_root=runs_root, start="tag")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = tag_screen(app)
+        await wait_for(pilot, lambda: screen.result is not None, LOAD_S)
+        status = screen.query_one("#model-status")
+        assert "entit" in str(status.render())  # "N entities" or "no entities found in this text"
+        area = screen.query_one("#text")
+        # Select all (f7), then delete: the text is gone and, after the debounce, so is the count.
+        screen.query_one("#entities").focus()
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: screen.focused is area and area.selected_text == area.text != "")
+        await pilot.press("backspace")
+        await wait_for(pilot, lambda: area.text == "")
+        await wait_for(pilot, lambda: screen.result is None and "entit" not in str(status.render()))
+        assert "labels" in str(status.render())
+        assert screen.query_one("#entities").row_count == 0
+        # Clear (ctrl+n) from anywhere on the screen does the same at once.
+        area.load_text(TEXT)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: screen.result is not None and "entit" in str(status.render()))
+        screen.query_one("#entities").focus()
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: area.text == "" and screen.focused is area)
+        assert screen.result is None and "entit" not in str(status.render())
+        assert str(screen.query_one("#highlighted").render()) == ""

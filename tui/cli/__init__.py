@@ -14,6 +14,7 @@ import typer
 
 from bnner_tui.core import __version__
 from bnner_tui.core.errors import BnnerError
+from bnner_tui.tui import cells
 
 app = typer.Typer(
     name="bnner-tui",
@@ -24,6 +25,15 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
+
+
+def _cell_widths(value: str | None) -> str:
+    """Set the width convention before any command prints: tables in the CLI and the app alike."""
+    try:
+        return cells.apply(value or None)
+    except ValueError:
+        # click names the flag and the environment variable in front of this.
+        raise typer.BadParameter(f"must be one of {', '.join(cells.CONVENTIONS)} (got {value!r}).") from None
 
 
 def _version(value: bool) -> None:
@@ -43,11 +53,22 @@ def _root(
     tokenizer: str = typer.Option(
         None, "--tokenizer", help="Tokenizer the Data screen starts with: a folder, a run's model or a hub id."
     ),
+    cell_widths: str = typer.Option(
+        cells.DEFAULT,
+        "--cell-widths",
+        envvar=cells.ENV_VAR,
+        show_envvar=True,
+        callback=_cell_widths,
+        help=(
+            "How wide your terminal draws Bengali vowel signs: 'wcwidth' (one cell each: tmux, xterm, "
+            "GNOME Terminal, Konsole, Alacritty) or 'grapheme' (terminals that shape whole grapheme clusters)."
+        ),
+    ),
 ) -> None:
     if ctx.invoked_subcommand is None:
         from bnner_tui.tui.app import run_app
 
-        run_app(runs_root=runs_root, data_source=data, tokenizer=tokenizer)
+        run_app(runs_root=runs_root, data_source=data, tokenizer=tokenizer, cell_widths=cell_widths)
 
 
 def _register_commands() -> None:

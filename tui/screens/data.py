@@ -30,6 +30,7 @@ from bnner_tui.tui.screens import report_error
 from bnner_tui.tui.widgets.alignment_grid import (
     AlignmentGrid,
     GridColumn,
+    clip,
     columns_from_alignment,
     columns_from_words,
 )
@@ -37,7 +38,7 @@ from bnner_tui.tui.widgets.alignment_grid import (
 PAGE_SIZE = 200
 """Rows added to the table at a time; the next page loads when the cursor or scroll nears the end."""
 TEXT_COLUMN_WIDTH = 28
-"""Fixed, so the table's layout never depends on how wide a terminal draws Bengali glyphs."""
+"""Fixed, so the table's layout never depends on the sample; longer text ends in an ellipsis (cut in cells)."""
 STRATEGIES = ("first", "all", "all-b2i")
 SOURCE_KINDS = [
     ("Demo set (offline)", "demo"),
@@ -171,6 +172,9 @@ class DataScreen(Screen[None]):
     """Source, samples, alignment grid, statistics."""
 
     TITLE = "Data"
+    # The samples, not the source picker: arrows browse at once, and the screen keys (1-5, /, s,
+    # k, c) are not swallowed by a Select's type-to-search.
+    AUTO_FOCUS = "#samples"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_search", "Search", key_display="/"),
         Binding("s", "next_strategy", "Strategy"),
@@ -398,9 +402,32 @@ class DataScreen(Screen[None]):
             return
         except Exception as err:
             report_error(self.app, err, title="Data source")
-            self.app.call_from_thread(self._status, "no data loaded")
+            self.app.call_from_thread(self._source_failed, spec, err)
             return
         self.app.call_from_thread(self._source_loaded, state, list(loaded.warnings))
+
+    def _source_failed(self, spec: str, err: BaseException) -> None:
+        """Nothing of the previous source stays on screen: title, splits, table, grid and stats say so."""
+        if spec != self._requested:
+            return  # an older load failing after the user asked for another source
+        from bnner_tui.tui.screens import describe_error
+
+        self.state = None
+        self.split = None
+        self.current = None
+        self.filtered = []
+        self.loaded = 0
+        self.piece_info.clear()
+        self.sub_title = f"no data loaded ({spec} failed)"
+        with self.prevent(Select.Changed):
+            self.query_one("#split", Select).set_options([])
+            self.query_one("#type-filter", Select).set_options([("any type", ANY_TYPE)])
+        self.query_one("#samples", SampleTable).clear()
+        self.query_one("#grid", AlignmentGrid).clear(f"No data loaded: {describe_error(err)}")
+        self.query_one("#sample-warnings", Static).update("")
+        self.query_one("#codepoints", Static).update("")
+        self.query_one("#stats", Static).update("")
+        self._status("no data loaded")
 
     def _source_loaded(self, state: SourceState, warnings: list[str]) -> None:
         if state.spec != self._requested:
@@ -514,10 +541,8 @@ class DataScreen(Screen[None]):
         assert rows is not None
         toks = rows.tokens[index]
         types = " ".join(sorted(rows.types[index])) if rows.entities[index] else "-"
-        text = " ".join(toks)
-        # Cut by code points: the column is fixed-width whatever the glyph widths are.
-        if len(text) > TEXT_COLUMN_WIDTH:
-            text = text[: TEXT_COLUMN_WIDTH - 1] + "…"
+        # Cut in cells, with the app's width convention (tui/cells.py), to the column's width.
+        text = clip(" ".join(toks), TEXT_COLUMN_WIDTH)
         return (str(index), str(len(toks)), types, Text(text, no_wrap=True, overflow="ellipsis"))
 
     def _load_more(self) -> None:
@@ -692,6 +717,7 @@ class DataScreen(Screen[None]):
                 names,
                 unk_words=list(al.unk_words),
                 mismatch_words=list(al.mismatch_words),
+                dropped_words=list(al.dropped_words),
             )
             grid.set_columns(columns)
             warnings = sample_warnings(words, al, self.max_length)
@@ -784,9 +810,15 @@ def sample_warnings(words: Sequence[str], al: Any, max_length: int) -> list[str]
         shown = ", ".join(words[i] for i in mismatch[:5])
         out.append(f"≠ {len(mismatch)} word(s) do not decode back to themselves: {shown}")
     if al.truncated:
-        dropped = len(getattr(al, "dropped_words", []) or [])
-        out.append(
+        # The words the cut took, not `dropped_words` (words that have no piece even untruncated).
+        cut = list(al.words_cut_by_truncation)
+        kept = {w for w in al.word_ids if w is not None}
+        whole = [i for i in cut if i not in kept]
+        line = (
             f"✂ {al.n_pieces_untruncated} pieces > max length {max_length}: "
-            f"{dropped} word(s) after the cut get no piece and no label"
+            f"{len(whole)} word(s) after the cut get no piece and no label"
         )
+        if len(cut) > len(whole):
+            line += f"; {len(cut) - len(whole)} lose their last pieces"
+        out.append(line)
     return out

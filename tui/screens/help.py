@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
@@ -26,6 +26,28 @@ SCREENS_HELP = """\
 `ctrl+p` opens the command palette (screens, theme, open a data source). `ctrl+q` quits;
 a running training run keeps going and the app re-attaches to it next time.
 """
+
+
+def help_rows(under: Screen) -> list[tuple[str, str]]:
+    """(keys, what they do) for the screen and the app, one row per action.
+
+    Several keys for one action share a row ("enter, down, space, up"), and a focused widget's
+    own hidden keys (a Select's "Show menu", a table's cursor keys) are left out: they belong to
+    that widget, not to the screen, and listed them four times over.
+    """
+    rows: dict[tuple[str, str], list[str]] = {}
+    for key, active in under.active_bindings.items():
+        binding = active.binding
+        text = binding.description or binding.action
+        if not text or binding.system:
+            continue
+        if not binding.show and not isinstance(active.node, (Screen, App)):
+            continue
+        shown = under.app.get_key_display(binding) or key
+        keys = rows.setdefault((binding.action, text), [])
+        if shown not in keys:
+            keys.append(shown)
+    return [(", ".join(keys), text) for (_, text), keys in rows.items()]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -54,16 +76,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(f"Keys: {self._under.title or type(self._under).__name__}", id="help-title")
             table: DataTable[str] = DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
             table.add_columns("key", "does")
-            seen: set[tuple[str, str]] = set()
-            for key, active in self._under.active_bindings.items():
-                binding = active.binding
-                text = binding.description or binding.action
-                if not text or binding.system:
-                    continue
-                row = (self.app.get_key_display(binding) or key, text)
-                if row not in seen:
-                    seen.add(row)
-                    table.add_row(*row)
+            for keys, text in help_rows(self._under):
+                table.add_row(keys, text)
             yield table
             yield Markdown(SCREENS_HELP)
 

@@ -115,6 +115,9 @@ class TagScreen(Screen[None]):
         Binding("ctrl+l", "focus_model", "Model"),
         Binding("ctrl+b", "copy", "Copy"),
         Binding("ctrl+g", "export", "Export"),
+        # Not ctrl+a: inside the text box that is "line start", as in every Textual text widget.
+        Binding("f7", "select_all", "Select all"),
+        Binding("ctrl+n", "clear_text", "Clear", tooltip="Empty the text box for a new text"),
     ]
     DEFAULT_CSS = """
     TagScreen #model-bar { height: 3; }
@@ -122,7 +125,8 @@ class TagScreen(Screen[None]):
     TagScreen #model-path { width: 1fr; }
     TagScreen #load-model { width: 10; min-width: 8; }
     TagScreen #model-status { height: 1; padding: 0 1; color: $text-muted; }
-    TagScreen #text { height: 8; }
+    /* As tall as the text (up to 40% of the screen), so a paragraph is read whole, not scrolled. */
+    TagScreen #text { height: auto; min-height: 6; max-height: 40%; }
     TagScreen #actions { height: 3; }
     TagScreen #actions Button { margin-right: 1; }
     TagScreen #legend { height: 1; padding: 0 1; }
@@ -158,6 +162,8 @@ class TagScreen(Screen[None]):
             yield Button("Tag", id="tag", variant="primary", tooltip="ctrl+r")
             yield Button("Copy", id="copy", tooltip="ctrl+b: entities as JSON to the clipboard")
             yield Button("Export", id="export", tooltip="ctrl+g: all tagged texts to a .jsonl file")
+            yield Button("Select all", id="select-all", tooltip="f7: select the whole text")
+            yield Button("Clear", id="clear", tooltip="ctrl+n: empty the text box")
         yield Static("", id="legend")
         with VerticalScroll(id="highlight-box"):
             yield Static("", id="highlighted")
@@ -291,12 +297,17 @@ class TagScreen(Screen[None]):
         self.model_spec = spec
         self._load_failed = None
         labels = list(tagger.labels)
-        self._result_note = f"{len(labels)} labels · {tagger.device}"
+        self._result_note = self._model_note()
         self._update_status()
         self.query_one("#legend", Static).update(legend(entity_types_of(labels)))
         for warning in getattr(tagger, "warnings", []):
             self.notify(warning, severity="warning", markup=False)
         self.action_tag()
+
+    def _model_note(self) -> str:
+        if self.tagger is None:
+            return ""
+        return f"{len(list(self.tagger.labels))} labels · {self.tagger.device}"
 
     def _update_status(self) -> None:
         """One line from the screen's state: a load in progress, a failed load, the model, the result."""
@@ -323,6 +334,23 @@ class TagScreen(Screen[None]):
         if self._tag_timer is not None:
             self._tag_timer.stop()
         self._tag_timer = self.set_timer(0.5, self.action_tag)
+
+    @on(Button.Pressed, "#select-all")
+    def action_select_all(self) -> None:
+        area = self.query_one("#text", TextArea)
+        area.focus()
+        area.select_all()
+
+    @on(Button.Pressed, "#clear")
+    def action_clear_text(self) -> None:
+        """Empty the box and forget the shown result at once (not after the tagging debounce)."""
+        area = self.query_one("#text", TextArea)
+        area.clear()
+        area.focus()
+        self._tag_seq += 1  # a tagging still in flight answers a text that is gone
+        if self._tag_timer is not None:
+            self._tag_timer.stop()
+        self._show(None)
 
     @on(Button.Pressed, "#tag")
     def action_tag(self) -> None:
@@ -360,6 +388,9 @@ class TagScreen(Screen[None]):
         box = self.query_one("#highlighted", Static)
         if result is None:
             box.update("")
+            # The status describes what is on screen: no text, no entity count.
+            self._result_note = self._model_note()
+            self._update_status()
             return
         self.history[result.text] = result
         box.update(highlight(result.text, result.entities))

@@ -5,10 +5,11 @@ error browser, the predicted one), under that one line per piece: the piece's la
 -100, greyed) and the piece. Columns wrap onto several bands when the sample is wider than
 the widget.
 
-Why a single line-rendered widget with fixed-width columns: terminals and Rich disagree on
-how wide Bengali conjuncts and vowel signs are, so nothing here is sized from a glyph
-measurement. Every column is `COLUMN_WIDTH` cells, text is cut by code points (with an
-ellipsis) before it is drawn, and the ASCII label sits at the left of each piece line so the
+Why a single line-rendered widget with fixed-width columns: every column is `COLUMN_WIDTH`
+cells whatever its words, so the columns line up in every band. Text is cut to its cell
+budget with an ellipsis before it is drawn, measured with the app's width convention
+(`tui/cells.py`: Bengali vowel signs take the cell the terminal gives them), so a long word
+never pushes its neighbours right. The ASCII label sits at the left of each piece line so the
 part that must line up never follows a Bengali glyph inside its own column. It also keeps
 the grid one widget (fast to redraw on every cursor move) instead of hundreds.
 """
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from textual import events
 from textual.binding import Binding, BindingType
@@ -37,8 +39,16 @@ KNOWN_TYPES = ("PER", "ORG", "LOC", "MISC")
 
 
 def clip(text: str, width: int) -> str:
-    """Cut by code points, not by measured cells, so the result never depends on a font table."""
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+    """At most `width` cells: a longer text keeps what fits in `width - 1` cells, then an ellipsis.
+
+    Measured in cells, not code points: a wide glyph (emoji, CJK) is two cells, and a
+    code-point cut would let it overflow its column.
+    """
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, width - 1).rstrip(" ") + "…"
 
 
 def entity_class(label: str | None) -> str:
@@ -61,7 +71,7 @@ class GridColumn:
     special: bool = False
     word_index: int | None = None
     flags: tuple[str, ...] = ()
-    """'unk', 'mismatch', 'truncated'"""
+    """'unk', 'mismatch', 'truncated' (cut by max length), 'dropped' (no piece even untruncated)"""
 
 
 def columns_from_alignment(
@@ -74,10 +84,16 @@ def columns_from_alignment(
     *,
     unk_words: Sequence[int] = (),
     mismatch_words: Sequence[int] = (),
+    dropped_words: Sequence[int] = (),
     predicted: Sequence[str] | None = None,
 ) -> list[GridColumn]:
-    """Group pieces under their words, in piece order; special tokens become their own columns."""
-    unk, mismatch = set(unk_words), set(mismatch_words)
+    """Group pieces under their words, in piece order; special tokens become their own columns.
+
+    A word without pieces was either cut by max length or (in `dropped_words`) gives no piece
+    at all, even untruncated (an invisible character, say): flagged apart, so the grid never
+    blames the cut for it.
+    """
+    unk, mismatch, dropped = set(unk_words), set(mismatch_words), set(dropped_words)
     by_word: dict[int, GridColumn] = {}
     columns: list[GridColumn] = []
     for piece, wid, lab in zip(pieces, word_ids, piece_labels, strict=False):
@@ -98,7 +114,8 @@ def columns_from_alignment(
             by_word[wid] = col
             columns.append(col)
         col.pieces.append((piece, name))
-    # Words cut off by max_length have no pieces: show them after the last column, flagged.
+    # Words without pieces: a word that gives none even untruncated stays in its place in the
+    # sentence; words cut off by max_length follow the last column that has pieces, flagged.
     missing = [i for i in range(len(words)) if i not in by_word]
     insert_at = len(columns) - 1 if columns and columns[-1].special else len(columns)
     for i in missing:
@@ -107,10 +124,19 @@ def columns_from_alignment(
             gold=word_labels[i] if word_labels is not None else None,
             pred=predicted[i] if predicted is not None and i < len(predicted) else None,
             word_index=i,
-            flags=("truncated",),
+            flags=("dropped",) if i in dropped else ("truncated",),
         )
-        columns.insert(insert_at, col)
-        insert_at += 1
+        if i in dropped:
+            at = next(
+                (k for k, c in enumerate(columns) if c.word_index is not None and c.word_index > i),
+                insert_at,
+            )
+            columns.insert(at, col)
+            if at <= insert_at:
+                insert_at += 1
+        else:
+            columns.insert(insert_at, col)
+            insert_at += 1
     return columns
 
 
@@ -228,7 +254,7 @@ class AlignmentGrid(ScrollView, can_focus=True):
     def _column_lines(self, col: GridColumn, selected: bool) -> list[list[Segment]]:
         st = self.get_component_rich_style
         head_style = st("grid--selected") if selected else (st("grid--special") if col.special else st("grid--word"))
-        flag = {"unk": "?", "mismatch": "≠", "truncated": "✂"}
+        flag = {"unk": "?", "mismatch": "≠", "truncated": "✂", "dropped": "∅"}
         marks = "".join(flag[f] for f in col.flags if f in flag)
         head = clip(col.word, COLUMN_WIDTH - (len(marks) + 1 if marks else 0))
         head_segments = [Segment(head, head_style)]
@@ -247,6 +273,8 @@ class AlignmentGrid(ScrollView, can_focus=True):
             lines.append([Segment("", st("grid--special"))])
         if col.flags and "truncated" in col.flags:
             lines.append([Segment(clip("cut by max length", COLUMN_WIDTH), st("grid--flag"))])
+        elif col.flags and "dropped" in col.flags:
+            lines.append([Segment(clip("no piece", COLUMN_WIDTH), st("grid--flag"))])
         for piece, label in col.pieces:
             if col.special or label is None:
                 style = st("grid--special") if col.special else st("grid--ignored")

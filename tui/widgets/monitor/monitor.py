@@ -11,8 +11,10 @@ shares the CPU) is not slowed.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -74,6 +76,109 @@ class LogTail:
         return [line.decode("utf-8", errors="replace").rstrip("\r") for line in lines]
 
 
+_RECORD = re.compile(
+    r"^\d{4}-\d\d-\d\d (?P<time>\d\d:\d\d:\d\d),\d+ (?P<level>[A-Z]+) (?P<rank>\[rank \d+\] )?"
+    r"(?P<name>[\w.]+): ?(?P<msg>.*)$"
+)
+_LOUD = ("WARNING", "ERROR", "CRITICAL")
+
+
+class LogFilter:
+    """What the log panel shows of train.log: the run's own lines, and every warning and error.
+
+    train.log holds everything (transformers' INFO included: "***** Running training *****",
+    "Num examples = ...", "Configuration saved in ..."), which is right for a bug report but buries
+    the run's own story in a 12-line panel. Lines of our loggers (`bnner_tui.*`) show with their
+    time only; warnings and errors from any logger show with level and logger; a record's
+    continuation lines (a traceback) follow it. Nothing is removed from train.log itself.
+    """
+
+    def __init__(self) -> None:
+        # Lines outside any record (a print, a crash's stderr) show unless they continue a hidden one.
+        self._keep_continuation = True
+
+    def feed(self, lines: list[str]) -> list[str]:
+        out = []
+        for line in lines:
+            m = _RECORD.match(line)
+            if m is None:
+                if self._keep_continuation and line.strip():
+                    out.append(line)
+                continue
+            ours = m["name"].startswith("bnner_tui")
+            loud = m["level"] in _LOUD
+            self._keep_continuation = ours or loud
+            rank = m["rank"] or ""
+            if ours and not loud:
+                out.append(f"{m['time']} {rank}{m['msg']}")
+            elif loud:
+                out.append(f"{m['time']} {m['level']} {rank}{m['name']}: {m['msg']}")
+        return out
+
+
+class ProcessStats:
+    """CPU and memory of the run's training process (and its workers), read with psutil.
+
+    The pid comes from the run's `run.lock`, and only while its flock is held, so a pid the
+    system reused after the run ended is never measured. Sampled at most once a second: a
+    poll is every 0.25 s and psutil walks /proc.
+    """
+
+    INTERVAL_S = 1.0
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self._proc: Any = None
+        self._last = 0.0
+        self.cpu_percent: float | None = None
+        self.rss_bytes: int | None = None
+
+    def sample(self, now: float) -> None:
+        if now - self._last < self.INTERVAL_S:
+            return
+        self._last = now
+        try:
+            import psutil
+
+            from bnner_tui.core.runs import lock_is_held, read_lock_pid
+
+            if not lock_is_held(self.run_dir):
+                self._proc, self.cpu_percent, self.rss_bytes = None, None, None
+                return
+            pid = read_lock_pid(self.run_dir)
+            if pid is None:
+                return
+            if self._proc is None or self._proc.pid != pid:
+                self._proc = psutil.Process(pid)
+                self._children: dict[int, Any] = {}
+                self._proc.cpu_percent(None)  # the first reading only starts the interval
+                return
+            procs = [self._proc]
+            for child in self._proc.children(recursive=True):
+                known = self._children.setdefault(child.pid, child)
+                procs.append(known)
+            cpu = 0.0
+            rss = 0
+            for proc in procs:
+                try:
+                    cpu += proc.cpu_percent(None)
+                    rss += proc.memory_info().rss
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+            self.cpu_percent, self.rss_bytes = cpu, rss
+        except Exception:  # psutil missing or the process gone: no numbers, never a crash
+            self._proc, self.cpu_percent, self.rss_bytes = None, None, None
+
+    def describe(self) -> list[str]:
+        if self.cpu_percent is None or self.rss_bytes is None:
+            return []
+        return [f"CPU {self.cpu_percent:.0f}%", f"RAM {_bytes(self.rss_bytes)}"]
+
+
+def _bytes(n: int) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
+
+
 class RunMonitor(Vertical):
     """Watches one run folder. `attach(run_dir)` starts following it from the beginning."""
 
@@ -117,6 +222,8 @@ class RunMonitor(Vertical):
         self.state = MonitorState()
         self._tail: EventTail | None = None
         self._log: LogTail | None = None
+        self._log_filter = LogFilter()
+        self._proc_stats: ProcessStats | None = None
         self._timer: Timer | None = None
         self._curves_dirty = False
         self._last_curve_draw = 0.0
@@ -144,7 +251,9 @@ class RunMonitor(Vertical):
         table = self.query_one("#mon-entities", DataTable)
         table.add_columns("entity", "precision", "recall", "F1", "support")
         table.border_title = "per entity (latest eval)"
-        self.query_one("#mon-log", Log).border_title = "train.log"
+        log = self.query_one("#mon-log", Log)
+        log.border_title = "log: the run's lines, warnings, errors"
+        log.border_subtitle = "everything is in train.log"
 
     # -- public API ---------------------------------------------------------------------
     def attach(self, run_dir: Path) -> None:
@@ -153,6 +262,8 @@ class RunMonitor(Vertical):
         self.state = MonitorState()
         self._tail = EventTail(self.run_dir / "events.jsonl")
         self._log = LogTail(self.run_dir / "train.log")
+        self._log_filter = LogFilter()
+        self._proc_stats = ProcessStats(self.run_dir)
         self.query_one("#mon-log", Log).clear()
         self.query_one("#mon-entities", DataTable).clear()
         self._curves_dirty = True
@@ -182,6 +293,7 @@ class RunMonitor(Vertical):
             self._timer.pause()
         self._tail = None
         self._log = None
+        self._proc_stats = None
 
     def mark_killed(self) -> None:
         """The process is gone but wrote no final event (killed): say so instead of "running"."""
@@ -208,7 +320,7 @@ class RunMonitor(Vertical):
             self._curves_dirty = True
         now = time.monotonic()
         if self._log is not None:
-            self._pending_log.extend(self._log.poll())
+            self._pending_log.extend(self._log_filter.feed(self._log.poll()))
         # Each Log write costs a layout pass: append the new lines at most once per second.
         if self._pending_log and (now - self._last_log_write >= 1.0 or STATUS in changed):
             self.query_one("#mon-log", Log).write_lines(self._pending_log[-self.log_lines :])
@@ -263,7 +375,6 @@ class RunMonitor(Vertical):
                 self._shown["bar"] = bar_state
                 self.query_one("#mon-bar", ProgressBar).update(total=bar_state[0], progress=bar_state[1])
         eta = st.eta_seconds(now=time.time())
-        gpu = f"{st.gpu_memory_mb:.0f} MB" if st.gpu_memory_mb is not None else "--"
         parts = [
             f"step {st.step}/{st.total_steps or '?'}",
             f"epoch {_fmt(st.epoch, '.2f')}",
@@ -272,8 +383,15 @@ class RunMonitor(Vertical):
             f"{_rate(st.tokens_per_second)} tokens/s",
             f"device {st.device or '--'}",
             f"precision {st.precision or '--'}",
-            f"GPU mem {gpu}",
         ]
+        on_cpu = st.device is not None and st.device.startswith("cpu")
+        if not on_cpu or st.gpu_memory_mb is not None:
+            parts.append(f"GPU mem {st.gpu_memory_mb:.0f} MB" if st.gpu_memory_mb is not None else "GPU mem --")
+        # The process itself, on every device: on a CPU run these are the numbers that matter.
+        if self._proc_stats is not None:
+            if st.status == "running":
+                self._proc_stats.sample(time.monotonic())
+                parts += self._proc_stats.describe()
         if st.best_f1 is not None:
             parts.append(f"best F1 {st.best_f1:.3f}")
         text = " · ".join(parts)
