@@ -282,7 +282,9 @@ def report(res: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
     print("|---" * (len(MARKS_MIN) + 7) + "|")
     for name, r in res.items():
         evals = r["evals"]
-        at = [f1_at(evals, m) for m in marks]
+        # A run cut short (or still running: --report) has no F1 yet at marks past its last evaluation.
+        reached = evals[-1]["cpu"] if evals else 0.0
+        at = [f1_at(evals, m) if "final" in r or m <= reached else None for m in marks]
         print(
             f"| {name} | "
             + " | ".join(fmt(x) for x in at)
@@ -291,7 +293,9 @@ def report(res: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
             + f" | {fmt(r.get('tag', {}).get('sentences_per_cpu_s'), '.0f')}"
             + f" | {fmt(r.get('start', {}).get('cpu'), '.1f')} |"
         )
-        print(f"#   {name} evals (CPU s: dev F1): " + ", ".join(f"{e['cpu']:.0f}: {e['f1']:.3f}" for e in evals))
+        state = "finished" if "final" in r else f"not finished, cut at {reached:.0f} CPU s"
+        points = ", ".join(f"{e['cpu']:.0f}: {e['f1']:.3f}" for e in evals)
+        print(f"#   {name} ({state}) evals (CPU s: dev F1): {points}")
     if set(res) == set(SYSTEMS) and all("tag" in r for r in res.values()):
         o, s = res["ours"], res["spacy"]
         for m in marks:
