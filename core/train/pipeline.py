@@ -515,13 +515,12 @@ def split_entry(full: dict[str, Any], loss: float | None) -> dict[str, Any]:
 # ---- the run -------------------------------------------------------------------------------------
 
 
-def _started_event_of(events_path: Path) -> dict[str, Any] | None:
-    from bnner_tui.core.events import read_events
+def _history(events_path: Path) -> Any:
+    """The run's events so far folded into a RunState (what a resumed process continues)."""
+    from bnner_tui.core.events import read_typed
+    from bnner_tui.core.runstate import fold
 
-    for event in read_events(events_path)[0]:
-        if event.get("type") == "started":
-            return event
-    return None
+    return fold(read_typed(events_path).events, curves=False)
 
 
 def train_run(
@@ -560,6 +559,9 @@ def train_run(
 
     run_path = Path(run_path)
     t_start = time.time()
+    # A resumed run's duration is every process's share, not only this one's (metrics.json).
+    history = _history(run_path / "events.jsonl") if resume_from else None
+    earlier_seconds = history.closed_seconds if history is not None else 0.0
     checkpoints = run_path / "checkpoints"
     precision, device = resolve_precision(cfg.precision)
     run_name = cfg.run_name or run_path.name
@@ -567,11 +569,11 @@ def train_run(
 
     # 1. which model, and why (a resumed run keeps the first choice, even if the network came back)
     if model_choice is None and model is None:
-        prior = _started_event_of(run_path / "events.jsonl") if resume_from else None
-        if prior and prior.get("model_kind"):
-            described = str(prior.get("model", ""))  # describe() of the first choice: "name: reason"
-            reason = described.removeprefix(f"{prior['model_name']}: ")
-            model_choice = ModelChoice(prior["model_kind"], prior["model_name"], reason)
+        prior = history.started if history is not None else None
+        if prior is not None and prior.model_kind:
+            described = prior.model or ""  # describe() of the first choice: "name: reason"
+            reason = described.removeprefix(f"{prior.model_name}: ")
+            model_choice = ModelChoice(prior.model_kind, prior.model_name or "", reason)
         else:
             model_choice = M.choose_model(cfg.model, tokenizer=cfg.tokenizer)
     if model_choice is None:
@@ -754,7 +756,7 @@ def train_run(
         if setup.mode == "wandb-offline" and setup.wandb_dir:
             offline = find_offline_run(setup.wandb_dir)
             doc["wandb_dir"] = str(offline or setup.wandb_dir)
-        doc["duration_s"] = round(time.time() - t_start, 2)
+        doc["duration_s"] = round(earlier_seconds + time.time() - t_start, 2)
         atomic_write_json(metrics_path, doc)
         result.metrics_path = str(metrics_path)
         result.metrics = doc
