@@ -161,7 +161,7 @@ class RunState:
         self.terminal = event if event.terminal else None
         handler = getattr(self, f"_on_{event.type}", None)
         changed: set[str] = handler(event) if handler is not None else set()
-        return changed
+        return changed  # a UI compares `status` itself: liveness can change it without an event
 
     def apply_all(self, events: list[Event]) -> set[str]:
         """Fold a burst in order; one set of changed parts for all of it (one redraw)."""
@@ -227,7 +227,7 @@ class RunState:
                 self.lr.append(e.learning_rate)
         if self._rate_t0 is None:
             self._rate_t0, self._rate_step0 = e.time, e.step
-        return {PROGRESS, CURVES, STATUS}
+        return {PROGRESS, CURVES}
 
     def _on_eval(self, e: Eval) -> set[str]:
         self._set_step(e.step)
@@ -246,19 +246,19 @@ class RunState:
             for name, score in self.per_type.items():
                 if score.f1 is not None:
                     self.type_f1.setdefault(name, []).append((e.step, score.f1))
-        return {EVAL, CURVES, PROGRESS, STATUS}
+        return {EVAL, CURVES, PROGRESS}
 
     def _on_checkpoint(self, e: Checkpoint) -> set[str]:
         self._set_step(e.step)
         self.last_checkpoint = e.path or self.last_checkpoint
         if self.curves:
             self.messages.append(f"checkpoint at step {e.step}")
-        return {STATUS}
+        return set()
 
     def _on_log(self, e: Log) -> set[str]:
         if self.curves and e.message:
             self.messages.append(e.message)
-        return {STATUS}
+        return set()
 
     def _on_finished(self, e: Finished) -> set[str]:
         self.finished = e

@@ -348,19 +348,18 @@ def test_two_concurrent_creations_of_one_name_one_wins_and_its_config_stays(tmp_
     refused, and config.toml holds the winner's config (never replaced, no backup needed)."""
     import threading
 
+    def create(name: str, batch_size: int, barrier: threading.Barrier, results: dict[int, object]) -> None:
+        cfg = TrainConfig(output_root=str(tmp_path), run_name=name, batch_size=batch_size)
+        barrier.wait()
+        try:
+            results[batch_size] = create_run(cfg)
+        except RunExistsError as err:
+            results[batch_size] = err
+
     for trial in range(25):
         barrier = threading.Barrier(2)
         results: dict[int, object] = {}
-
-        def create(batch_size: int) -> None:
-            cfg = TrainConfig(output_root=str(tmp_path), run_name=f"race-{trial}", batch_size=batch_size)
-            barrier.wait()
-            try:
-                results[batch_size] = create_run(cfg)
-            except RunExistsError as err:
-                results[batch_size] = err
-
-        threads = [threading.Thread(target=create, args=(bs,)) for bs in (8, 16)]
+        threads = [threading.Thread(target=create, args=(f"race-{trial}", bs, barrier, results)) for bs in (8, 16)]
         for t in threads:
             t.start()
         for t in threads:
