@@ -233,7 +233,9 @@ def parse_event(obj: Any) -> Event | None:
     if not isinstance(obj, dict):
         return None
     kind = obj.get("type")
-    cls = EVENT_CLASSES.get(kind) if isinstance(kind, str) else None
+    if not isinstance(kind, str):
+        return None
+    cls = EVENT_CLASSES.get(kind)
     if cls is None:
         return None
     if any(name not in obj for name in _REQUIRED.get(kind, ())):

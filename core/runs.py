@@ -458,7 +458,8 @@ def _state(rd: RunDir) -> RunState:
             _FOLLOWERS.pop(key, None)
         return run_state(rd)
     with _FOLLOWERS_LOCK:
-        inode, follower = _FOLLOWERS.get(key, (st.st_ino, None))  # type: ignore[arg-type]
+        cached = _FOLLOWERS.get(key)
+        inode, follower = cached if cached is not None else (st.st_ino, None)
         if follower is None or inode != st.st_ino or st.st_size < follower.offset:  # replaced or truncated
             follower = RunFollower(rd, curves=False)
         follower.poll()

@@ -455,7 +455,7 @@ def train_command(
         overrides = {**extra, **{k: v for k, v in flags.items() if v is not None}}
         cfg = resolve_config(config_file=config_file, preset=preset, overrides=overrides)
         proc = launch(cfg)
-        run = proc.run_dir  # type: ignore[attr-defined]
+        run = proc.run_dir
         offset = 0
     console.print(f"Run [bold]{run.name}[/] in {run.path} (pid {proc.pid}; log {run.log_path})")
     if detach:
