@@ -7,13 +7,11 @@ widgets pick them up.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import stand_in
 from pilot_helpers import wait_for
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Log, ProgressBar, Static
@@ -389,44 +387,6 @@ async def test_a_run_that_died_without_a_final_event_shows_killed(tmp_path: Path
         assert screen.query_one("#cancel", Button).disabled
 
 
-_STAND_IN = textwrap.dedent(
-    """
-    import signal, sys, time
-    from pathlib import Path
-    from bnner_tui.core.events import EventWriter
-    from bnner_tui.core.runs import acquire_lock
-
-    run = Path(sys.argv[1])
-    lock = acquire_lock(run)
-    w = EventWriter(run / "events.jsonl")
-    stop = []
-    signal.signal(signal.SIGINT, lambda *a: stop.append(1))
-    w.emit("started", total_steps=100, model="stand-in: a process that writes events like the worker")
-    w.emit("step", step=1, total_steps=100)
-    while not stop:
-        time.sleep(0.02)
-    ckpt = run / "checkpoints" / "checkpoint-2"
-    ckpt.mkdir(parents=True)
-    (ckpt / "trainer_state.json").write_text("{}")
-    w.emit("checkpoint", step=2, path=str(ckpt))
-    w.emit("cancelled", step=2, checkpoint=str(ckpt))
-    """
-)
-
-
-def _stand_in_run(root: Path, name: str, **config: object) -> tuple[Path, subprocess.Popen[bytes]]:
-    """A run whose process is a small stand-in for the worker: it holds the lock, writes events,
-    and on SIGINT (what Cancel sends) checkpoints and writes `cancelled`, as the worker does."""
-    from bnner_tui.core.config import TrainConfig
-
-    run = root / name
-    run.mkdir(parents=True)
-    TrainConfig(run_name=name, output_root=str(root), **config).to_toml(run / "config.toml")  # type: ignore[arg-type]
-    (run / "train.log").write_text("stand-in\n", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-c", _STAND_IN, str(run)])
-    return run, proc
-
-
 async def test_cancel_and_resume_keys_work_while_a_form_field_has_focus(tmp_path: Path) -> None:
     """ctrl+g (Cancel) and ctrl+r (Resume) reach the screen with the cursor in a form Input, and
     the footer shows them there; the Input keeps its own ctrl+k and ctrl+u."""
@@ -435,7 +395,8 @@ async def test_cancel_and_resume_keys_work_while_a_form_field_has_focus(tmp_path
     root = tmp_path / "runs"
     # The resume is refused in its preflight (the data folder is gone): the refusal proves the key
     # reached the action, and shows the one worker-error handler at work.
-    run, proc = _stand_in_run(root, "stand-in", data=str(tmp_path / "gone"))
+    run = stand_in.make_run(root, "stand-in", data=str(tmp_path / "gone"))
+    proc = stand_in.start(run)
     try:
         app = TrainApp(root)
         async with app.run_test(size=(140, 40), notifications=True) as pilot:
