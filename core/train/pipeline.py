@@ -538,8 +538,12 @@ def train_run(
     save_model: bool = True,
     tracking: Any = None,
     extra_callbacks: Sequence[Any] = (),
+    process_start: float | None = None,
 ) -> RunResult:
     """Train one run in `run_path` (rank-aware). The worker wraps it with the lock, logging, signals.
+
+    `process_start` (unix time) is when this training process began, so metrics.json's
+    duration counts what its `finished` event's `duration_s` counts (imports included).
 
     `source`, `model`/`tokenizer` and `model_choice` override what `cfg` would pick (the
     benchmark uses a random-init mBERT; tests use an in-memory dataset). `resume_from` is a
@@ -558,7 +562,7 @@ def train_run(
     from bnner_tui.core.train.tracking import TrackingSetup, find_offline_run, redact, setup_tracking, tracking_env
 
     run_path = Path(run_path)
-    t_start = time.time()
+    t_start = process_start if process_start is not None else time.time()
     # A resumed run's duration is every process's share, not only this one's (metrics.json).
     history = _history(run_path / "events.jsonl") if resume_from else None
     earlier_seconds = history.closed_seconds if history is not None else 0.0
