@@ -89,17 +89,40 @@ def _history(t0: float, *, steps: int, total: int, end: dict | None) -> list[dic
 def _run(root: Path, name: str, events: list[dict]) -> Path:
     run = root / name
     (run / "checkpoints").mkdir(parents=True)
-    TrainConfig(preset="cpu-demo", model="offline", data="ascii.conll", run_name=name, output_root="runs").to_toml(
+    TrainConfig(preset="cpu-demo", model="offline", data="ascii", run_name=name, output_root="runs").to_toml(
         run / "config.toml"
     )
-    (run / "train.log").write_text("loading ascii.conll\nbuilding the offline small BERT\ntraining\n", encoding="utf-8")
+    (run / "train.log").write_text("loading ascii\nbuilding the offline small BERT\ntraining\n", encoding="utf-8")
     _write(run, events)
     return run
+
+
+CONLL = """\
+Rahim\tB-PER
+Uddin\tI-PER
+works\tO
+at\tO
+Dhaka\tB-ORG
+University\tI-ORG
+in\tO
+Bangladesh\tB-LOC
+.\tO
+
+Sheikh\tB-PER
+Mujib\tI-PER
+visited\tO
+Chittagong\tB-LOC
+port\tO
+.\tO
+"""
 
 
 @pytest.fixture
 def runs_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "ascii").mkdir()
+    for split in ("train", "validation"):
+        (tmp_path / "ascii" / f"{split}.conll").write_text(CONLL, encoding="utf-8")
     root = tmp_path / "runs"
     _run(
         root,
@@ -151,6 +174,9 @@ async def _monitor_settled(pilot, status: str, step: int) -> None:
     log = mon.query_one("#mon-log")
     await _until(pilot, lambda: len(log.lines) >= 3, "the log tail")
     screen.set_focus(None)
+    # Toasts ("Re-attached to …") expire after a few seconds: whether one is still up when the
+    # picture is taken depends on the machine's speed, so none is in the picture.
+    pilot.app.clear_notifications()
     await pilot.pause()
 
 
@@ -190,6 +216,51 @@ def test_runs_screen_table_and_overlay(snap_compare, runs_workspace: Path) -> No
         await pilot.press("space")
         plot = screen.query_one("#overlay-f1", CurvePlot)
         await _until(pilot, lambda: [s.label for s in plot.series] == ["alpha-finished", "beta-cancelled"], "overlay")
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    app = BnnerApp(runs_root=Path("runs"), start="runs")
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def _decisive_model(out: Path) -> None:
+    """The tiny random-init model with its classifier bias favouring `O` by a wide margin: a
+    random model's near-ties between labels flip from one process to the next (threaded matmul
+    sums in another order), which a picture cannot tolerate; this one predicts `O` for every word."""
+    import torch
+    from conftest import build_tiny_model
+    from transformers import BertForTokenClassification
+
+    build_tiny_model(out)
+    model = BertForTokenClassification.from_pretrained(str(out))
+    with torch.no_grad():
+        model.classifier.bias.zero_()
+        model.classifier.bias[0] = 50.0
+    model.save_pretrained(str(out))
+
+
+def test_runs_screen_error_browser(snap_compare, runs_workspace: Path) -> None:
+    """A finished run's model (a real tiny one) on its validation split: every sentence it gets
+    wrong, and the first one's words with gold, predicted and pieces."""
+    _decisive_model(runs_workspace / "runs" / "alpha-finished" / "model")
+
+    async def run_before(pilot) -> None:
+        from textual.widgets import DataTable
+
+        screen = pilot.app.screen
+        table = screen.query_one("#runs-table", DataTable)
+        await _until(pilot, lambda: table.row_count == 4, "the four runs")
+        alpha = Path("runs") / "alpha-finished"
+        table.focus()
+        table.move_cursor(row=table.get_row_index(str(alpha)))
+        await _until(pilot, lambda: screen.selected == alpha, "alpha selected")
+        await pilot.press("e")
+        await _until(pilot, lambda: screen.analysed == alpha, "the error analysis", timeout=120)
+        errors = screen.query_one("#errors-list", DataTable)
+        errors.focus()
+        await _until(pilot, lambda: screen.focused is errors, "focus on the error list")
+        pilot.app.clear_notifications()
+        await pilot.pause()
 
     app = BnnerApp(runs_root=Path("runs"), start="runs")
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

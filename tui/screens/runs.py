@@ -206,6 +206,20 @@ class RunsScreen(WorkerErrors, Screen):
         runs = message.runs
         table = self.query_one("#runs-table", DataTable)
         cursor_key = str(self.selected) if self.selected else None
+        # Rebuilding moves the cursor to row 0 and back; those moves are not the user's choice
+        # (unprevented, every auto-refresh re-selected the first run and restarted its analysis).
+        with self.prevent(DataTable.RowHighlighted):
+            self._fill_table(table, runs)
+            if cursor_key and cursor_key in self.runs:
+                table.move_cursor(row=table.get_row_index(cursor_key))
+        if not runs:
+            self.query_one("#runs-hint", Static).update(
+                f"No runs in {self.runs_root} yet: launch one on the Train screen."
+            )
+        if not (cursor_key and cursor_key in self.runs) and runs and self.selected is None:
+            self._select(Path(str(runs[0].path)), announce=False)
+
+    def _fill_table(self, table: DataTable[Any], runs: list[Any]) -> None:
         table.clear()
         self.runs = {}
         for r in runs:
@@ -223,14 +237,6 @@ class RunsScreen(WorkerErrors, Screen):
                 crop(str(r.data), 28),
                 key=key,
             )
-        if not runs:
-            self.query_one("#runs-hint", Static).update(
-                f"No runs in {self.runs_root} yet: launch one on the Train screen."
-            )
-        if cursor_key and cursor_key in self.runs:
-            table.move_cursor(row=table.get_row_index(cursor_key))
-        elif runs and self.selected is None:
-            self._select(Path(str(runs[0].path)), announce=False)
 
     @on(DataTable.RowHighlighted, "#runs-table")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -449,8 +455,10 @@ class RunsScreen(WorkerErrors, Screen):
         acc_text = "--" if acc is None else f"{acc:.3f}"
         self.query_one("#errors-note", Static).update(
             f"{len(self.errors)} of {len(preds)} validation sentences have a wrong word · word accuracy {acc_text}"
-            f" · word level, first piece · {seconds:.1f} s"
+            " · word level, first piece"
         )
+        # How long it took goes to the log, not the note: the screen shows what is true of the run.
+        self.log.info(f"error analysis of {run.name}: {seconds:.1f} s")
         table = self.query_one("#errors-list", DataTable)
         table.clear()
         for p in self.errors:
