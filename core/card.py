@@ -216,17 +216,17 @@ def _safetensors_parameters(path: Path) -> int | None:
 
 
 def _started_event(run_dir: Path) -> dict[str, Any]:
-    """The run's `started` event: it records which model was really used ("auto" resolves at launch)."""
-    path = run_dir / "events.jsonl"
-    if not path.exists():
-        return {}
-    try:
-        from bnner_tui.core.events import read_events
+    """The run's `started` event as written: it records which model was really used ("auto"
+    resolves at launch). Read through the one fold of a run's events (`core.runs.run_state`)."""
+    from dataclasses import asdict
 
-        events, _ = read_events(path)
-    except Exception:  # an unreadable stream only costs the card its base_model detail
+    from bnner_tui.core.runs import run_state
+
+    try:
+        started = run_state(run_dir).started
+    except OSError:  # an unreadable stream only costs the card its base_model detail
         return {}
-    return next((e for e in events if isinstance(e, dict) and e.get("type") == "started"), {})
+    return asdict(started) if started is not None else {}
 
 
 def _base_model(cfg: dict[str, Any], run_dir: Path) -> tuple[str | None, str]:

@@ -5,8 +5,9 @@ its holder dies, however it dies (SIGKILL, OOM killer, power cut of the session)
 run alive?" never depends on a pid that may have been reused. The pid inside is only there to
 know whom to signal for a cancel.
 
-Status comes from two facts: the newest event in `events.jsonl`, and whether the lock is held.
-A run whose newest event is not terminal and whose lock is free was killed.
+Status comes from `core.runstate` (the one rule): the run's events folded into a `RunState`,
+and whether the lock is held. A run whose newest event is not terminal and whose lock is free
+was killed.
 
 Standard library only (plus `core.config`/`core.events`): the CLI and TUI list runs at start-up.
 """
@@ -16,16 +17,20 @@ from __future__ import annotations
 import errno
 import fcntl
 import json
+import math
 import os
 import re
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bnner_tui.core.config import TrainConfig
 from bnner_tui.core.errors import BnnerError
-from bnner_tui.core.events import TERMINAL_TYPES, read_events
+from bnner_tui.core.events import Event, read_typed
+from bnner_tui.core.runstate import RunFollower, RunState
 
 RUN_STATUSES = ("created", "running", "finished", "failed", "cancelled", "killed")
 
@@ -101,8 +106,9 @@ class RunDir:
             raise RunNotFoundError(f"{self.path} is not a run folder: it has no config.toml.")
         return TrainConfig.from_toml(self.config_path)
 
-    def events(self) -> list[dict[str, Any]]:
-        return read_events(self.events_path)[0]
+    def events(self) -> list[Event]:
+        """Every event that fits the contract (typed; bad lines skipped)."""
+        return read_typed(self.events_path).events
 
     def metrics(self) -> dict[str, Any] | None:
         try:
@@ -140,42 +146,84 @@ def find_run(name_or_path: str | Path, root: str | Path = "runs") -> RunDir:
 
 
 def create_run(config: TrainConfig, *, resume: bool = False) -> RunDir:
-    """Makes `<output_root>/<run_name>/` and saves the resolved config in it.
+    """Makes `<output_root>/<run_name>/` and saves the resolved config in it (lock let go after).
 
     A generated name (run_name unset) gets a numeric suffix rather than colliding; an explicit
     name that already holds a run is refused (or, with `resume`, reused with its saved config
     left untouched: the resumed run must train exactly what the first one did).
     """
-    config.validate()
-    root = Path(config.output_root)
     if resume:
+        config.validate()
         if not config.run_name:
             raise RunNotFoundError("Resuming needs the name of the run to resume.")
-        run = RunDir(root / config.run_name)
+        run = RunDir(Path(config.output_root) / config.run_name)
         if not run.exists():
             raise RunNotFoundError(f"Cannot resume {run.path}: it is not a run folder (no config.toml).")
         return run
-    name = config.resolved_run_name()
-    path = root / name
-    if config.run_name is None:
-        n = 2
-        while path.exists() and any(path.iterdir()):
-            path = root / f"{name}-{n}"
-            n += 1
-    elif path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise RunExistsError(
-            f"Run folder {path} already exists and is not empty: choose another --run-name,"
-            f" or continue it with --resume {name}."
-        )
-    final = config.with_overrides(run_name=path.name)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        (path / "checkpoints").mkdir(exist_ok=True)
-    except OSError as err:
-        raise BnnerError(f"Cannot create the run folder {path}: {err.strerror or err}.") from None
-    run = RunDir(path)
-    final.to_toml(run.config_path)
+    run, lock = create_run_locked(config)
+    lock.release()
     return run
+
+
+def create_run_locked(config: TrainConfig) -> tuple[RunDir, RunLock]:
+    """`create_run`, returning with the run's lock still held (what `launch` hands to the child).
+
+    Why the lock first: "is the folder free?", the mkdir and the config.toml write used to be
+    separate steps, so two launches into one name could both pass the check and one would train
+    the other's config. Now the lock is taken before anything is written and the check is made
+    under it: of two concurrent creations exactly one wins, and the other is refused with a
+    sentence, never replacing the winner's config.toml.
+    """
+    config.validate()
+    root = Path(config.output_root)
+    name = config.resolved_run_name()
+    candidates = _candidate_paths(root, name, generated=config.run_name is None)
+    for path in candidates:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            if config.run_name is None:
+                continue
+            raise RunExistsError(f"Run folder {path} exists and is not a folder: choose another --run-name.") from None
+        except OSError as err:
+            raise BnnerError(f"Cannot create the run folder {path}: {err.strerror or err}.") from None
+        lock = RunLock(path)
+        try:
+            lock.acquire()
+        except RunLockedError:
+            if config.run_name is None:
+                continue
+            raise RunExistsError(
+                f"Run folder {path} is being used by another launch right now: choose another --run-name."
+            ) from None
+        try:
+            if any(entry.name != "run.lock" for entry in path.iterdir()):
+                if config.run_name is None:
+                    lock.release()
+                    continue
+                raise RunExistsError(
+                    f"Run folder {path} already exists and is not empty: choose another --run-name,"
+                    f" or continue it with --resume {name}."
+                )
+            final = config.with_overrides(run_name=path.name)
+            run = RunDir(path)
+            try:
+                (path / "checkpoints").mkdir(exist_ok=True)
+                final.to_toml(run.config_path)
+            except OSError as err:
+                raise BnnerError(f"Cannot create the run folder {path}: {err.strerror or err}.") from None
+        except BaseException:
+            lock.release()
+            raise
+        return run, lock
+    raise RunExistsError(f"Could not find a free run folder name for {name} under {root}.")  # pragma: no cover
+
+
+def _candidate_paths(root: Path, name: str, *, generated: bool) -> Iterator[Path]:
+    yield root / name
+    if generated:
+        for n in range(2, 10_000):
+            yield root / f"{name}-{n}"
 
 
 # ---- the lock ----------------------------------------------------------------------------------
@@ -330,12 +378,16 @@ def _read_lock_ids(rd: RunDir) -> tuple[int | None, int | None]:
 # ---- status and listing ------------------------------------------------------------------------
 
 
-def run_status(run: RunDir | str | Path, events: list[dict[str, Any]] | None = None) -> str:
-    """One of RUN_STATUSES; see the module docstring for how it is decided."""
-    rd = as_run(run)
-    if events is None:
-        events = rd.events()
-    return _status_from(rd, str(events[-1]["type"]) if events else None)
+def run_state(run: RunDir | str | Path, *, curves: bool = False) -> RunState:
+    """The run's whole history folded, with liveness probed now (see `core.runstate`)."""
+    follower = RunFollower(run, curves=curves)
+    follower.poll()
+    return follower.state
+
+
+def run_status(run: RunDir | str | Path) -> str:
+    """One of RUN_STATUSES, decided by `RunState.status` (the one liveness rule)."""
+    return run_state(run).status
 
 
 def latest_checkpoint(run: RunDir | str | Path) -> Path | None:
@@ -374,7 +426,15 @@ class RunSummary:
     last_step: int | None
     total_steps: int | None
     preset: str | None = None
-    reason: str | None = None  # why it failed, for failed runs
+    reason: str | None = None  # why it failed (or was killed)
+    resumable: bool = False
+    has_model: bool = False
+    has_metrics: bool = False
+    skipped_lines: int = 0  # lines of events.jsonl that did not fit the contract
+
+    @property
+    def model_dir(self) -> Path:
+        return self.path / "model"
 
     def as_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
@@ -382,156 +442,92 @@ class RunSummary:
         return d
 
 
-@dataclass
-class _Digest:
-    """What a summary needs from a run's events, folded one event at a time (so it can grow)."""
-
-    count: int = 0
-    started_at: float | None = None
-    first_time: float | None = None
-    last_time: float | None = None
-    last_type: str | None = None
-    last_step: int | None = None
-    total_steps: int | None = None
-    best_eval_f1: float | None = None
-    finished_f1: float | None = None
-    finished_duration: float | None = None
-    model_name: str | None = None
-    reason: str | None = None
-    resumes: int = 0
-    closed_spans: float = 0.0  # active seconds of processes before the current one
-    span_start: float | None = None
-
-    def feed(self, ev: dict[str, Any]) -> None:
-        kind = ev.get("type")
-        t = _num(ev.get("time"))
-        self.count += 1
-        self.last_type = str(kind)
-        if t is not None:
-            if self.first_time is None:
-                self.first_time = t
-            if kind == "resumed" and self.span_start is not None and self.last_time is not None:
-                self.closed_spans += max(0.0, self.last_time - self.span_start)
-                self.span_start = t
-            if self.span_start is None:
-                self.span_start = t
-            self.last_time = t
-        if kind == "started":
-            if self.started_at is None:
-                self.started_at = t
-            self.total_steps = _int(ev.get("total_steps")) or self.total_steps
-            used = ev.get("model_name") or (ev.get("model") if isinstance(ev.get("model"), dict) else None)
-            if isinstance(used, dict):
-                used = used.get("name")
-            if isinstance(used, str) and used:
-                self.model_name = used
-        elif kind == "resumed":
-            self.resumes += 1
-        elif kind == "step":
-            self.last_step = _int(ev.get("step"), self.last_step)
-            self.total_steps = _int(ev.get("total_steps")) or self.total_steps
-        elif kind == "eval":
-            self.last_step = _int(ev.get("step"), self.last_step)
-            overall = ev.get("overall")
-            f1 = _num(overall.get("f1")) if isinstance(overall, dict) else None
-            if f1 is not None and (self.best_eval_f1 is None or f1 > self.best_eval_f1):
-                self.best_eval_f1 = f1
-        elif kind in ("checkpoint", "cancelled"):
-            self.last_step = _int(ev.get("step"), self.last_step)
-        elif kind == "finished":
-            self.last_step = _int(ev.get("step"), self.last_step)
-            self.finished_f1 = _num(ev.get("best_f1"))
-            self.finished_duration = _num(ev.get("duration_s"))
-        elif kind == "failed":
-            self.reason = ev.get("reason") if isinstance(ev.get("reason"), str) else self.reason
-
-    def active_seconds(self, *, running: bool) -> float | None:
-        """Training time over all processes of a run: each process's span from its first event to
-        its last; the gap between a kill (or cancel) and the resume is not counted."""
-        if self.span_start is None or self.last_time is None:
-            return None
-        end = max(self.last_time, time.time()) if running else self.last_time
-        return self.closed_spans + max(0.0, end - self.span_start)
+# events.jsonl path -> (inode, follower): listing runs every few seconds (the TUI's runs table)
+# then reads and folds only what each file gained since the last look.
+_FOLLOWERS: dict[str, tuple[int, RunFollower]] = {}
+_FOLLOWERS_LOCK = threading.Lock()
 
 
-# events.jsonl path -> (inode, bytes read, digest): listing runs every few seconds (the TUI's
-# runs table) then reads and folds only what each file gained since the last look.
-_DIGESTS: dict[str, tuple[int, int, _Digest]] = {}
-
-
-def _digest(rd: RunDir) -> _Digest:
-    import copy
-
+def _state(rd: RunDir) -> RunState:
+    """A snapshot of the run's state (a copy: the cached follower goes on folding)."""
     key = str(rd.events_path.resolve())
     try:
         st = rd.events_path.stat()
     except OSError:
-        _DIGESTS.pop(key, None)
-        return _Digest()
-    inode, offset, digest = _DIGESTS.get(key, (st.st_ino, 0, _Digest()))
-    if inode != st.st_ino or st.st_size < offset:  # replaced or truncated: start over
-        offset, digest = 0, _Digest()
-    if st.st_size > offset:
-        new, offset = read_events(rd.events_path, offset)
-        if new:
-            digest = copy.copy(digest)  # never mutate a digest another thread may be reading
-            for ev in new:
-                digest.feed(ev)
-    _DIGESTS[key] = (st.st_ino, offset, digest)
-    return digest
-
-
-def _status_from(rd: RunDir, last_type: str | None) -> str:
-    if lock_is_held(rd):
-        return "running"
-    if last_type is None:
-        return "created"
-    return last_type if last_type in TERMINAL_TYPES else "killed"
+        with _FOLLOWERS_LOCK:
+            _FOLLOWERS.pop(key, None)
+        return run_state(rd)
+    with _FOLLOWERS_LOCK:
+        cached = _FOLLOWERS.get(key)
+        inode, follower = cached if cached is not None else (st.st_ino, None)
+        if follower is None or inode != st.st_ino or st.st_size < follower.offset:  # replaced or truncated
+            follower = RunFollower(rd, curves=False)
+        follower.poll()
+        _FOLLOWERS[key] = (st.st_ino, follower)
+        return follower.state.copy()
 
 
 def summarize_run(run: RunDir | str | Path) -> RunSummary:
     rd = as_run(run)
-    d = _digest(rd)
-    status = _status_from(rd, d.last_type)
+    state = _state(rd)
+    status = state.status
     model, data, preset = "?", "?", None
     try:
         cfg = rd.load_config()
         model, data, preset = cfg.model, cfg.data, cfg.preset
     except BnnerError:
         pass
-    best_f1 = d.finished_f1 if d.finished_f1 is not None else d.best_eval_f1
+    best_f1 = state.best_f1
     metrics = rd.metrics()
     if metrics and isinstance(metrics.get("best"), dict):
         f1 = _num(metrics["best"].get("f1"))
         if f1 is not None:
             best_f1 = f1
-    duration = d.finished_duration
-    if d.count and (duration is None or d.resumes):
-        duration = d.active_seconds(running=status == "running")
     return RunSummary(
         name=rd.name,
         path=rd.path,
         status=status,
         best_f1=best_f1,
-        duration_s=duration,
-        model=d.model_name or model,
+        duration_s=state.duration_s(now=time.time()),
+        model=state.model_name or model,
         data=data,
-        started_at=d.started_at if d.started_at is not None else d.first_time,
-        last_step=d.last_step,
-        total_steps=d.total_steps,
+        started_at=state.started_at if state.started_at is not None else state.first_time,
+        last_step=state.last_step,
+        total_steps=state.total_steps,
         preset=preset,
-        reason=d.reason,
+        reason=state.status_reason,
+        resumable=state.resumable,
+        has_model=(rd.model_dir / "config.json").is_file(),
+        has_metrics=metrics is not None,
+        skipped_lines=state.skipped,
     )
 
 
-def list_runs(root: str | Path = "runs") -> list[RunSummary]:
-    """Every run folder directly under `root` (one with a config.toml), newest first."""
+def list_runs(
+    root: str | Path = "runs",
+    *,
+    finished: bool | None = None,
+    has_model: bool | None = None,
+    has_metrics: bool | None = None,
+) -> list[RunSummary]:
+    """Every run folder directly under `root` (one with a config.toml), newest first.
+
+    The filters are the one answer to "which runs can I tag with / build a card from": `finished`
+    (status is finished, or is not), `has_model` (a saved model with its config.json),
+    `has_metrics` (a metrics.json). None means either.
+    """
     base = Path(root)
     try:
         entries = [e for e in base.iterdir() if (e / "config.toml").is_file()]
     except OSError:
         return []
     summaries = [summarize_run(e) for e in entries]
+    if finished is not None:
+        summaries = [s for s in summaries if (s.status == "finished") == finished]
+    if has_model is not None:
+        summaries = [s for s in summaries if s.has_model == has_model]
+    if has_metrics is not None:
+        summaries = [s for s in summaries if s.has_metrics == has_metrics]
 
     def key(s: RunSummary) -> float:
         if s.started_at is not None:
@@ -546,12 +542,6 @@ def list_runs(root: str | Path = "runs") -> list[RunSummary]:
 
 
 def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value)
-
-
-def _int(value: Any, default: int | None = None) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return default
-    return int(value)

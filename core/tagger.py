@@ -614,11 +614,8 @@ def find_latest_run_model(runs_dir: str | Path = "runs") -> Path | None:
     """The `model/` folder of the newest finished run under `runs_dir`, or None."""
     from bnner_tui.core.runs import list_runs
 
-    for summary in list_runs(runs_dir):  # newest first
-        model_dir = Path(summary.path) / "model"
-        if summary.status == "finished" and (model_dir / "config.json").is_file():
-            return model_dir
-    return None
+    runs = list_runs(runs_dir, finished=True, has_model=True)  # newest first
+    return runs[0].model_dir if runs else None
 
 
 def check_text(text: str, *, where: str = "the text") -> None:

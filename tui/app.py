@@ -39,22 +39,6 @@ SCREENS: dict[str, tuple[str, str, str, str]] = {
 SCREEN_KEYS = frozenset(key for key, _, _, _ in SCREENS.values())
 
 
-class PendingScreen(Screen[None]):
-    """Stands in for a screen whose module cannot be imported (not written yet, or broken)."""
-
-    def __init__(self, title: str, reason: str) -> None:
-        super().__init__()
-        self.title = title
-        self._reason = reason
-
-    def compose(self):
-        from textual.widgets import Footer, Header, Static
-
-        yield Header()
-        yield Static(f"The {self.title} screen is not available: {self._reason}", classes="pending")
-        yield Footer()
-
-
 class BnnerApp(App[None]):
     """The bnner-tui workbench."""
 
@@ -132,14 +116,12 @@ class BnnerApp(App[None]):
 
     def _factory(self, mode: str) -> Callable[[], Screen]:
         def make() -> Screen:
-            _, title, module_name, class_name = SCREENS[mode]
-            try:
-                import importlib
+            import importlib
 
-                module = importlib.import_module(module_name)
-                cls = getattr(module, class_name)
-            except (ImportError, AttributeError) as err:
-                return PendingScreen(title, f"{type(err).__name__}: {err}")
+            _, title, module_name, class_name = SCREENS[mode]
+            # No stand-in screen: a screen module that cannot be imported is a bug, and it must
+            # fail loudly (in tests above all) rather than hide behind a placeholder.
+            cls = getattr(importlib.import_module(module_name), class_name)
             screen = cls(self.runs_root) if mode in ("train", "runs") else cls()
             if not screen.title:
                 screen.title = title

@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from bnner_tui.core.config import AUTO_MODEL, OFFLINE_MODEL, TrainConfig
@@ -32,7 +33,7 @@ from bnner_tui.core.runs import (
     RunLock,
     RunNotFoundError,
     as_run,
-    create_run,
+    create_run_locked,
     latest_checkpoint,
     lock_is_held,
     read_lock_pid,
@@ -218,11 +219,40 @@ def _shutdown_timeout_args() -> list[str]:
     return ["--shutdown_timeout", str(TORCHRUN_SHUTDOWN_TIMEOUT_S)] if '"--shutdown_timeout"' in source else []
 
 
-def launch(config: TrainConfig, *, resume: bool = False) -> subprocess.Popen[bytes]:
+@dataclass(frozen=True)
+class LaunchedRun:
+    """A training process this caller started: its run folder and the process itself.
+
+    Why not a bare Popen: callers need the run folder (to follow its events) as much as the
+    process (to notice an exit code), and an attribute patched onto a Popen is invisible to
+    type checkers. Nothing here is needed to control the run later: cancel and status go
+    through the run folder, so a run started elsewhere is handled the same way.
+    """
+
+    run_dir: RunDir
+    process: subprocess.Popen[bytes]
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self.process.wait(timeout=timeout)
+
+
+def launch(config: TrainConfig, *, resume: bool = False) -> LaunchedRun:
     """Checks, creates the run folder, and starts the training process; returns at once.
 
-    The returned Popen carries `.run_dir` (a RunDir). The process runs in its own session with
-    stdout/stderr appended to the run's train.log, so it survives its launcher. With `resume`,
+    The process runs in its own session with stdout/stderr appended to the run's train.log, so
+    it survives its launcher. The run's lock is taken before the folder is written and handed
+    to the child, so two launches into one name can never both proceed. With `resume`,
     `config.run_name` (under `config.output_root`) names the run to continue; its saved config
     is used, not `config`.
     """
@@ -231,11 +261,16 @@ def launch(config: TrainConfig, *, resume: bool = False) -> subprocess.Popen[byt
             raise RunNotFoundError("Resuming needs the name of the run to resume.")
         return resume_run(Path(config.output_root) / config.run_name)
     preflight(config)
-    run = create_run(config)
-    return _start(run, run.load_config(), resume=False)
+    run, lock = create_run_locked(config)
+    try:
+        saved = run.load_config()
+    except BaseException:
+        lock.release()
+        raise
+    return _start(run, saved, resume=False, lock=lock)
 
 
-def resume_run(run_dir: RunDir | str | Path) -> subprocess.Popen[bytes]:
+def resume_run(run_dir: RunDir | str | Path) -> LaunchedRun:
     """Continues a cancelled or killed run from its newest complete checkpoint (same data order,
     scheduler, optimizer and RNG state: the Trainer restores them from the checkpoint)."""
     run = as_run(run_dir)
@@ -261,8 +296,9 @@ def resume_run(run_dir: RunDir | str | Path) -> subprocess.Popen[bytes]:
 resume = resume_run
 
 
-def _start(run: RunDir, config: TrainConfig, *, resume: bool) -> subprocess.Popen[bytes]:
-    lock = RunLock(run).acquire()  # refuses a second launch into a live run, with one sentence
+def _start(run: RunDir, config: TrainConfig, *, resume: bool, lock: RunLock | None = None) -> LaunchedRun:
+    if lock is None:
+        lock = RunLock(run).acquire()  # refuses a second launch into a live run, with one sentence
     assert lock.fd is not None
     try:
         os.set_inheritable(lock.fd, True)
@@ -296,8 +332,7 @@ def _start(run: RunDir, config: TrainConfig, *, resume: bool) -> subprocess.Pope
     except BaseException:
         lock.release()
         raise
-    proc.run_dir = run  # type: ignore[attr-defined]
-    return proc
+    return LaunchedRun(run, proc)
 
 
 # ---- cancelling --------------------------------------------------------------------------------
@@ -336,6 +371,7 @@ def wait_for_exit(run_dir: RunDir | str | Path, timeout: float) -> bool:
 
 
 __all__ = [
+    "LaunchedRun",
     "NotRunningError",
     "cancel",
     "check_output_root",

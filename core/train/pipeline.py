@@ -515,13 +515,12 @@ def split_entry(full: dict[str, Any], loss: float | None) -> dict[str, Any]:
 # ---- the run -------------------------------------------------------------------------------------
 
 
-def _started_event_of(events_path: Path) -> dict[str, Any] | None:
-    from bnner_tui.core.events import read_events
+def _history(events_path: Path) -> Any:
+    """The run's events so far folded into a RunState (what a resumed process continues)."""
+    from bnner_tui.core.events import read_typed
+    from bnner_tui.core.runstate import fold
 
-    for event in read_events(events_path)[0]:
-        if event.get("type") == "started":
-            return event
-    return None
+    return fold(read_typed(events_path).events, curves=False)
 
 
 def train_run(
@@ -539,8 +538,12 @@ def train_run(
     save_model: bool = True,
     tracking: Any = None,
     extra_callbacks: Sequence[Any] = (),
+    process_start: float | None = None,
 ) -> RunResult:
     """Train one run in `run_path` (rank-aware). The worker wraps it with the lock, logging, signals.
+
+    `process_start` (unix time) is when this training process began, so metrics.json's
+    duration counts what its `finished` event's `duration_s` counts (imports included).
 
     `source`, `model`/`tokenizer` and `model_choice` override what `cfg` would pick (the
     benchmark uses a random-init mBERT; tests use an in-memory dataset). `resume_from` is a
@@ -559,7 +562,10 @@ def train_run(
     from bnner_tui.core.train.tracking import TrackingSetup, find_offline_run, redact, setup_tracking, tracking_env
 
     run_path = Path(run_path)
-    t_start = time.time()
+    t_start = process_start if process_start is not None else time.time()
+    # A resumed run's duration is every process's share, not only this one's (metrics.json).
+    history = _history(run_path / "events.jsonl") if resume_from else None
+    earlier_seconds = history.closed_seconds if history is not None else 0.0
     checkpoints = run_path / "checkpoints"
     precision, device = resolve_precision(cfg.precision)
     run_name = cfg.run_name or run_path.name
@@ -567,11 +573,11 @@ def train_run(
 
     # 1. which model, and why (a resumed run keeps the first choice, even if the network came back)
     if model_choice is None and model is None:
-        prior = _started_event_of(run_path / "events.jsonl") if resume_from else None
-        if prior and prior.get("model_kind"):
-            described = str(prior.get("model", ""))  # describe() of the first choice: "name: reason"
-            reason = described.removeprefix(f"{prior['model_name']}: ")
-            model_choice = ModelChoice(prior["model_kind"], prior["model_name"], reason)
+        prior = history.started if history is not None else None
+        if prior is not None and prior.model_kind:
+            described = prior.model or ""  # describe() of the first choice: "name: reason"
+            reason = described.removeprefix(f"{prior.model_name}: ")
+            model_choice = ModelChoice(prior.model_kind, prior.model_name or "", reason)
         else:
             model_choice = M.choose_model(cfg.model, tokenizer=cfg.tokenizer)
     if model_choice is None:
@@ -754,7 +760,7 @@ def train_run(
         if setup.mode == "wandb-offline" and setup.wandb_dir:
             offline = find_offline_run(setup.wandb_dir)
             doc["wandb_dir"] = str(offline or setup.wandb_dir)
-        doc["duration_s"] = round(time.time() - t_start, 2)
+        doc["duration_s"] = round(earlier_seconds + time.time() - t_start, 2)
         atomic_write_json(metrics_path, doc)
         result.metrics_path = str(metrics_path)
         result.metrics = doc

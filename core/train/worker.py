@@ -260,7 +260,9 @@ def run_worker(run_dir: str | Path, *, resume: bool = False, cancel: Any = None,
 
         from bnner_tui.core.train.pipeline import train_run
 
-        result = train_run(cfg, rd.path, events=events, cancel=cancel, resume_from=resume_from, **overrides)
+        result = train_run(
+            cfg, rd.path, events=events, cancel=cancel, resume_from=resume_from, process_start=t0, **overrides
+        )
         if result.status == "cancelled":
             log.info("cancelled at step %d, checkpoint %s", result.step, result.checkpoint)
             if events is not None:

@@ -8,14 +8,16 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
 import pytest
+import stand_in
 from typer.testing import CliRunner
 
 from bnner_tui.core.errors import BnnerError
-from bnner_tui.core.events import EventWriter, read_events
+from bnner_tui.core.events import EventWriter
 from bnner_tui.core.runs import RunDir, lock_is_held, run_status
 from bnner_tui.tui.cli import app
 
@@ -234,49 +236,100 @@ def test_detached_run_outlives_its_launcher_and_can_be_followed(tmp_path: Path) 
     assert run_status(root / "bg") == "finished"
 
 
-@pytest.mark.slow
-@worker_landed
-def test_ctrl_c_cancels_cleanly_and_resume_finishes(tmp_path: Path) -> None:
-    root = tmp_path / "runs"
-    run = RunDir(root / "cc")
-    cli = subprocess.Popen(
-        [
-            BNNER,
-            "train",
-            *TINY_FLAGS,
-            "--max-steps",
-            "40",
-            "--set",
-            "save_every=1000",
-            "--set",
-            "eval_every=1000",
-            "--run-name",
-            "cc",
-            "--output-root",
-            str(root),
-        ],
+# ---- following, from synthetic streams (a stand-in process; real training: test_process.py) ---------
+
+_FOLLOW_ONE = textwrap.dedent(
+    """
+    import sys
+    from bnner_tui.core.runs import RunDir
+    from bnner_tui.tui.cli.train import _EXIT, follow_run
+    sys.exit(_EXIT.get(follow_run(RunDir(sys.argv[1])), 1))
+    """
+)
+
+
+def test_ctrl_c_while_following_cancels_the_run_and_reports_the_checkpoint(tmp_path: Path) -> None:
+    """What `bnner-tui train` does on Ctrl-C: ask the run to checkpoint and stop, keep following
+    to its `cancelled`, say how to resume, exit 130."""
+    run = stand_in.make_run(tmp_path / "runs", "cc")
+    proc = stand_in.start(run)
+    follower = subprocess.Popen(
+        [sys.executable, "-c", _FOLLOW_ONE, str(run)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        start_new_session=True,  # so the SIGINT below reaches only the CLI, like Ctrl-C in its terminal
+        env={**os.environ, "COLUMNS": "160"},
+        start_new_session=True,  # the SIGINT below reaches only the follower, like Ctrl-C in its terminal
     )
-    deadline = time.monotonic() + 120
-    while not any(e["type"] == "step" for e in read_events(run.events_path)[0]):
-        assert time.monotonic() < deadline and cli.poll() is None, _log(run.path)
-        time.sleep(0.1)
-    os.kill(cli.pid, signal.SIGINT)
-    out, err = cli.communicate(timeout=120)
-    assert cli.returncode == 130, out + err
-    assert "Cancelling" in out and "Cancelled at step" in out and "bnner-tui train --resume cc" in out
-    assert "Traceback" not in out + err
-    assert run_status(run) == "cancelled" and not lock_is_held(run)
-    events = read_events(run.events_path)[0]
-    assert events[-1]["type"] == "cancelled" and Path(events[-1]["checkpoint"]).is_dir()
+    try:
+        assert follower.stdout is not None
+        first = follower.stdout.readline()  # the `started` line: it is following
+        assert "model: stand-in" in first, first
+        os.kill(follower.pid, signal.SIGINT)
+        out, err = follower.communicate(timeout=60)
+        out = " ".join((first + out).split())  # rich wraps at 80 columns without a terminal
+        assert follower.returncode == 130, out + err
+        assert "Cancelling" in out and "Cancelled at step 2" in out and "bnner-tui train --resume cc" in out
+        assert "Traceback" not in out + err
+        assert proc.wait(timeout=30) == 0
+        assert run_status(run) == "cancelled" and not lock_is_held(run)
+    finally:
+        for p in (follower, proc):
+            if p.poll() is None:
+                p.kill()
+            p.wait()
 
-    result = CliRunner().invoke(app, ["train", "--resume", "cc", "--output-root", str(root)], env={"COLUMNS": "160"})
-    assert result.exit_code == 0, result.output + _log(run.path)
-    assert "resumed from step" in result.output and "Finished at step 40" in result.output
-    assert "Cancelled" not in result.output  # the old `cancelled` event is not replayed as the end
+
+def test_following_a_resume_from_its_offset_shows_the_new_process_only(tmp_path: Path) -> None:
+    run = stand_in.make_run(tmp_path / "runs", "rs")
+    proc = stand_in.start(run)
+    os.kill(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=30) == 0
+    with open(run / "events.jsonl", "ab") as fh:
+        fh.write(b'{"v":1,"seq":9,"type":"st')  # a killed writer's fragment: the offset is mid-line
+    offset = (run / "events.jsonl").stat().st_size
+    resumed = stand_in.start(run, "resume-finish")
+    try:
+        from bnner_tui.core.runs import RunDir
+        from bnner_tui.tui.cli import train as cli_train
+
+        with cli_train.console.capture() as captured:
+            status = cli_train.follow_run(RunDir(run), proc=resumed, offset=offset)
+        out = " ".join(captured.get().split())
+        assert status == "finished", out
+        assert "resumed from step 2" in out and "Finished at step 4" in out
+        assert "Cancelled" not in out  # the earlier process's end is not replayed as this one's
+    finally:
+        if resumed.poll() is None:
+            resumed.kill()
+        resumed.wait()
+
+
+def test_following_a_run_whose_process_died_says_so_with_the_log(tmp_path: Path) -> None:
+    run = stand_in.make_run(tmp_path / "runs", "dead")
+    (run / "train.log").write_text("loading\nRuntimeError: the stand-in died\n", encoding="utf-8")
+    with EventWriter(run / "events.jsonl") as w:
+        w.emit("started", total_steps=10, model="m")
+        w.emit("step", step=3, total_steps=10)
+    result = CliRunner().invoke(app, ["follow", "dead", "--root", str(run.parent)], env={"COLUMNS": "160"})
+    assert result.exit_code == 1, result.output
+    assert "exited without a final event" in result.output and "the stand-in died" in result.output
+
+
+def test_follow_and_runs_skip_a_bad_typed_line(tmp_path: Path) -> None:
+    """`1e400` once made `bnner-tui runs` fail for every run; now the line is skipped."""
+    fin = _fake_run(tmp_path, "alpha", finished=True, f1=0.5)
+    with open(fin.events_path, "a", encoding="utf-8") as fh:
+        fh.write('{"v":1,"seq":9,"time":1.0,"type":"step","step":1e400}\n{"type":5}\n')
+    _fake_run(tmp_path, "beta", finished=True, f1=0.25)
+    runner = CliRunner()
+    result = runner.invoke(app, ["runs", "--root", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["name"]: r for r in map(json.loads, result.output.splitlines())}
+    assert rows["alpha"]["status"] == "finished" and rows["alpha"]["skipped_lines"] == 2
+    assert rows["beta"]["status"] == "finished"
+    result = runner.invoke(app, ["follow", "alpha", "--root", str(tmp_path)], env={"COLUMNS": "160"})
+    assert result.exit_code == 0 and "Finished at step 10" in result.output, result.output
 
 
 def _log(path: Path) -> str:

@@ -273,7 +273,8 @@ def test_duration_of_a_resumed_run_skips_the_downtime(tmp_path: Path) -> None:
     ]
     run.events_path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     s = summarize_run(run)
-    assert s.status == "finished" and s.duration_s == 50.0 and s.last_step == 10 and s.best_f1 == 0.7
+    # 30 s of the first process (its events' span) + the 25 s the finishing process measured.
+    assert s.status == "finished" and s.duration_s == 55.0 and s.last_step == 10 and s.best_f1 == 0.7
 
 
 def test_listing_follows_a_growing_and_a_replaced_event_file(tmp_path: Path) -> None:
@@ -294,3 +295,79 @@ def test_listing_follows_a_growing_and_a_replaced_event_file(tmp_path: Path) -> 
     os.replace(tmp, run.events_path)
     s = summarize_run(run)
     assert (s.last_step, s.total_steps, s.status) == (None, 3, "killed")
+
+
+# ---- one liveness rule, bad lines, atomic creation --------------------------------------------
+
+
+def test_a_process_that_died_before_its_started_event_is_killed_not_created(tmp_path: Path) -> None:
+    never = _make(tmp_path, "never-launched")
+    assert run_status(never) == "created"
+    died = _make(tmp_path, "died-early")
+    # What launch leaves: the log it opened for the process and the pid it wrote; then the
+    # process died during start-up (an import error, say) before writing any event.
+    died.log_path.write_text("Traceback ...\nImportError: boom\n", encoding="utf-8")
+    died.lock_path.write_text("999999\n999999\n")
+    assert run_status(died) == "killed"
+    s = summarize_run(died)
+    assert s.status == "killed" and "before its first event" in (s.reason or "")
+
+
+def test_a_bad_typed_line_never_breaks_the_listing_nor_flips_a_finished_run(tmp_path: Path) -> None:
+    fin = _make(tmp_path, "fin")
+    _write_events(fin, _STARTED, _eval(20, 0.5), ("finished", {"step": 20, "best_f1": 0.5, "duration_s": 3.0}))
+    with open(fin.events_path, "a", encoding="utf-8") as fh:
+        fh.write('{"v":1,"seq":9,"time":9.0,"type":"step","step":"abc"}\n')
+    big = _make(tmp_path, "big")
+    _write_events(big, _STARTED)
+    with open(big.events_path, "a", encoding="utf-8") as fh:
+        fh.write('{"v":1,"seq":1,"time":2.0,"type":"step","step":1e400,"total_steps":20}\n')
+        fh.write('{"v":1,"seq":2,"time":3.0,"type":"eval","step":2,"overall":"bad"}\n')
+        fh.write('{"type":5}\n')
+    runs = {r.name: r for r in list_runs(tmp_path)}
+    assert set(runs) == {"fin", "big"}
+    assert runs["fin"].status == "finished" and runs["fin"].best_f1 == 0.5 and runs["fin"].skipped_lines == 1
+    assert runs["big"].status == "killed" and runs["big"].last_step is None and runs["big"].skipped_lines == 3
+
+
+def test_list_runs_filters_finished_and_with_a_model(tmp_path: Path) -> None:
+    fin = _make(tmp_path, "fin")
+    _write_events(fin, _STARTED, ("finished", {"step": 20, "best_f1": 0.5, "duration_s": 3.0}))
+    (fin.model_dir).mkdir()
+    (fin.model_dir / "config.json").write_text("{}", encoding="utf-8")
+    cancelled = _make(tmp_path, "cancelled")
+    _write_events(cancelled, _STARTED, ("cancelled", {"step": 6, "checkpoint": "c"}))
+    assert [r.name for r in list_runs(tmp_path, finished=True)] == ["fin"]
+    assert [r.name for r in list_runs(tmp_path, finished=False)] == ["cancelled"]
+    assert [r.name for r in list_runs(tmp_path, has_model=True)] == ["fin"]
+    assert list_runs(tmp_path, has_metrics=True) == []
+
+
+def test_two_concurrent_creations_of_one_name_one_wins_and_its_config_stays(tmp_path: Path) -> None:
+    """Behind a barrier, two creations race for one run name: exactly one wins, the other is
+    refused, and config.toml holds the winner's config (never replaced, no backup needed)."""
+    import threading
+
+    def create(name: str, batch_size: int, barrier: threading.Barrier, results: dict[int, object]) -> None:
+        cfg = TrainConfig(output_root=str(tmp_path), run_name=name, batch_size=batch_size)
+        barrier.wait()
+        try:
+            results[batch_size] = create_run(cfg)
+        except RunExistsError as err:
+            results[batch_size] = err
+
+    for trial in range(25):
+        barrier = threading.Barrier(2)
+        results: dict[int, object] = {}
+        threads = [threading.Thread(target=create, args=(f"race-{trial}", bs, barrier, results)) for bs in (8, 16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        won = [bs for bs, r in results.items() if isinstance(r, RunDir)]
+        refused = [r for r in results.values() if isinstance(r, RunExistsError)]
+        assert len(won) == 1 and len(refused) == 1, (trial, results)
+        run = RunDir(tmp_path / f"race-{trial}")
+        assert run.load_config().batch_size == won[0], trial
+        # Nothing but the winner's files (no backup of a replaced config.toml; run.lock goes with the lock).
+        assert sorted(p.name for p in run.path.iterdir() if p.name != "run.lock") == ["checkpoints", "config.toml"]

@@ -8,7 +8,7 @@ import pytest
 from pilot_helpers import wait_for
 from textual.app import SystemCommand
 
-from bnner_tui.tui.app import SCREENS, BnnerApp, PendingScreen
+from bnner_tui.tui.app import SCREENS, BnnerApp
 from bnner_tui.tui.messages import RunSelected
 from bnner_tui.tui.screens import describe_error, report_error
 from bnner_tui.tui.screens.help import HelpScreen
@@ -30,8 +30,7 @@ async def test_starts_on_data_and_every_screen_is_reachable_by_key(app: BnnerApp
         for mode, (key, title, _module, cls) in SCREENS.items():
             await pilot.press(key)
             await wait_for(pilot, lambda mode=mode: app.current_mode == mode and app.screen.is_mounted)
-            # Train and Runs belong to tui-runs: until their module lands a PendingScreen stands in.
-            assert type(app.screen).__name__ in (cls, "PendingScreen"), title
+            assert type(app.screen).__name__ == cls, title
             app.screen.set_focus(None)
         await pilot.press("1")
         await wait_for(pilot, lambda: app.current_mode == "data")
@@ -127,13 +126,15 @@ async def test_run_selected_message_sets_the_shared_selection(app: BnnerApp, tmp
         assert app.runs_root == tmp_path / "runs"
 
 
-async def test_a_screen_that_cannot_be_imported_becomes_a_pending_screen(app: BnnerApp, monkeypatch) -> None:
+async def test_a_screen_that_cannot_be_imported_fails_loudly(app: BnnerApp, monkeypatch) -> None:
+    """A broken screen module is a bug: the app stops with it instead of showing a placeholder."""
     monkeypatch.setitem(SCREENS, "runs", ("3", "Runs", "bnner_tui.tui.screens.no_such_module", "RunsScreen"))
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.screen.set_focus(None)
-        await pilot.press("3")
-        await wait_for(pilot, lambda: isinstance(app.screen, PendingScreen))
+    with pytest.raises(ModuleNotFoundError, match="no_such_module"):
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.screen.set_focus(None)
+            await pilot.press("3")
+            await pilot.pause()
 
 
 async def test_unexpected_errors_become_one_line_notifications(app: BnnerApp, tmp_path: Path, monkeypatch) -> None:

@@ -241,3 +241,41 @@ async def test_screen_actions_are_in_the_command_palette(tmp_path: Path) -> None
         await pilot.pause(0.5)
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.query_one(TabbedContent).active == "tab-confusion", timeout=5)
+
+
+async def test_a_running_runs_row_moves_on_without_a_keypress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The table refreshes itself while a run is running (its timer once called None: a method
+    named `_auto_refresh` is shadowed by an attribute Textual's DOMNode sets)."""
+    import bnner_tui.tui.screens.runs as runs_module
+    from bnner_tui.core.runs import RunLock
+
+    monkeypatch.setattr(runs_module, "RUNS_REFRESH_S", 0.2, raising=False)
+    root = tmp_path / "runs"
+    run = root / "going"
+    run.mkdir(parents=True)
+    TrainConfig(run_name="going", output_root=str(root)).to_toml(run / "config.toml")
+    older = make_run(root, "older", f1s=[0.1, 0.2, 0.3], t0=1_600_000_000.0)
+    lock = RunLock(run).acquire()  # what a live training process holds
+    writer = EventWriter(run / "events.jsonl")
+    try:
+        writer.emit("started", model="m", total_steps=50)
+        writer.emit("step", step=1, total_steps=50)
+        app = RunsApp(root)
+        async with app.run_test(size=(120, 40)) as pilot:
+            table = app.screen.query_one("#runs-table", DataTable)
+            await wait_for(pilot, lambda: table.row_count == 2)
+            assert table.get_row(str(run))[5] == "1/50" and str(table.get_row(str(run))[2]) == "running"
+            # The user looks at the other run: a refresh must not move the selection back.
+            table.focus()
+            table.move_cursor(row=table.get_row_index(str(older)))
+            await wait_for(pilot, lambda: app.screen.selected == older)
+            announced = len(app.announced)
+            for s in range(2, 8):
+                writer.emit("step", step=s, total_steps=50)
+            await wait_for(pilot, lambda: table.get_row(str(run))[5] == "7/50")
+            await pilot.pause()
+            assert app.screen.selected == older and table.cursor_row == table.get_row_index(str(older))
+            assert run not in app.announced[announced:]  # not even for a moment (Tag/Card follow it)
+    finally:
+        writer.close()
+        lock.release()

@@ -7,16 +7,18 @@ widgets pick them up.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import stand_in
 from pilot_helpers import wait_for
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Log, ProgressBar, Static
 
-from bnner_tui.core.events import EventWriter
+from bnner_tui.core.events import Event, EventWriter, parse_event
+from bnner_tui.core.runstate import RunState
 from bnner_tui.tui.widgets.monitor import CurvePlot, RunMonitor
-from bnner_tui.tui.widgets.monitor.state import MonitorState
 
 PER_TYPE = {
     "LOC": {"precision": 0.5, "recall": 0.4, "f1": 0.444, "support": 10},
@@ -63,13 +65,21 @@ class MonitorApp(App):
         yield RunMonitor(id="monitor", curve_interval=self.curve_interval)
 
 
+def _typed(*lines: dict) -> list[Event]:
+    events = [parse_event(line) for line in lines]
+    assert all(e is not None for e in events), lines
+    return events  # type: ignore[return-value]
+
+
 def test_state_folds_a_burst_into_the_newest_values() -> None:
-    st = MonitorState()
-    events = [
-        {"type": "step", "time": 1000.0 + i, "step": i, "loss": 1.0, "learning_rate": 0.1, "total_steps": 50}
-        for i in range(1, 41)
-    ]
-    changed = st.apply(events)
+    st = RunState()
+    events = _typed(
+        *(
+            {"type": "step", "time": 1000.0 + i, "step": i, "loss": 1.0, "learning_rate": 0.1, "total_steps": 50}
+            for i in range(1, 41)
+        )
+    )
+    changed = st.apply_all(events)
     assert st.step == 40 and st.total_steps == 50
     assert len(st.loss) == 40
     assert "progress" in changed and "curves" in changed
@@ -77,31 +87,62 @@ def test_state_folds_a_burst_into_the_newest_values() -> None:
     assert abs(st.eta_seconds() - 10.0) < 1e-6
 
 
-def test_state_failed_then_resumed_restarts_the_eta_clock() -> None:
-    st = MonitorState()
-    st.apply([{"type": "started", "time": 0.0, "total_steps": 100, "model": {"name": "m", "reason": "why"}}])
-    st.apply([{"type": "step", "time": 10.0, "step": 10, "total_steps": 100}])
-    st.apply([{"type": "failed", "time": 11.0, "reason": "Out of GPU memory at batch size 64."}])
-    assert st.status == "failed" and st.reason.startswith("Out of GPU memory") and st.eta_seconds() is None
-    assert st.model == "m: why"
-    # An hour later it is resumed: the pause must not count as training time.
-    st.apply([{"type": "resumed", "time": 3611.0, "from_step": 10}])
-    st.apply([{"type": "step", "time": 3621.0, "step": 20, "total_steps": 100}])
-    assert st.status == "running" and st.reason is None
-    assert st.eta_seconds() == pytest.approx(80.0)  # 10 steps per 10 s, 80 steps to go
-
-
-def test_state_tolerates_nulls_and_unknown_events() -> None:
-    st = MonitorState()
-    st.apply(
-        [{"type": "step", "step": 3, "loss": None}, {"type": "future-kind", "x": 1}, {"type": "eval", "overall": None}]
+def test_eta_right_after_a_resume_uses_only_the_resumed_process_speed() -> None:
+    """The resumed process spends its first minute loading; its steps then come at 1 per second.
+    The ETA must come from those steps only: not from the first process, not from its start-up."""
+    st = RunState()
+    st.apply_all(
+        _typed(
+            {"type": "started", "time": 0.0, "total_steps": 300},
+            *({"type": "step", "time": 10.0 * s, "step": s, "total_steps": 300} for s in range(1, 11)),
+            {"type": "cancelled", "time": 101.0, "step": 10, "checkpoint": "c"},
+            {"type": "resumed", "time": 5000.0, "from_step": 10, "checkpoint": "c"},
+            {"type": "step", "time": 5060.0, "step": 12, "total_steps": 300},
+        )
     )
-    assert st.step == 3 and st.loss == [] and st.events_seen == 3
+    assert st.status == "running" and st.eta_seconds() is None  # one step of this process: no rate yet
+    st.apply_all(_typed(*({"type": "step", "time": 5060.0 + s, "step": 12 + s, "total_steps": 300} for s in (1, 2))))
+    assert st.eta_seconds() == pytest.approx(286.0)  # 1 step/s, 286 steps to go
+    # Duration: the first process's 101 s + this one's 62 s so far; the pause is not counted.
+    assert st.duration_s() == pytest.approx(163.0)
 
 
-async def test_monitor_follows_a_growing_events_file(tmp_path: Path) -> None:
+def test_state_failed_then_resumed_clears_the_reason() -> None:
+    st = RunState()
+    st.apply_all(_typed({"type": "started", "time": 0.0, "total_steps": 100, "model": "m: why"}))
+    st.apply_all(_typed({"type": "step", "time": 10.0, "step": 10, "total_steps": 100}))
+    st.apply_all(_typed({"type": "failed", "time": 11.0, "reason": "Out of GPU memory at batch size 64."}))
+    assert st.status == "failed" and st.status_reason.startswith("Out of GPU memory") and st.eta_seconds() is None
+    assert st.model == "m: why"
+    st.apply_all(_typed({"type": "resumed", "time": 3611.0, "from_step": 10}))
+    assert st.status == "running" and st.status_reason is None
+
+
+def test_state_tolerates_nulls() -> None:
+    st = RunState()
+    st.apply_all(_typed({"type": "step", "step": 3, "loss": None}, {"type": "eval", "step": 3}))
+    assert st.step == 3 and st.loss == [] and st.events_seen == 2 and st.overall is not None
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
+    """Holds runs' locks as their training processes would (the monitor follows liveness too)."""
+    from bnner_tui.core.runs import RunLock
+
+    locks: list[RunLock] = []
+
+    def hold(run: Path) -> None:
+        locks.append(RunLock(run).acquire())
+
+    yield hold
+    for lock in locks:
+        lock.release()
+
+
+async def test_monitor_follows_a_growing_events_file(tmp_path: Path, live: Callable[[Path], None]) -> None:
     run = tmp_path / "run-a"
     writer = EventWriter(run / "events.jsonl")
+    live(run)
     _started(writer)
     (run / "train.log").write_text("loading data\nbuilding model\n", encoding="utf-8")
     app = MonitorApp()
@@ -163,10 +204,11 @@ async def test_monitor_follows_a_growing_events_file(tmp_path: Path) -> None:
     writer.close()
 
 
-async def test_charts_redraw_at_most_once_per_interval(tmp_path: Path) -> None:
+async def test_charts_redraw_at_most_once_per_interval(tmp_path: Path, live: Callable[[Path], None]) -> None:
     """Charts are the costly part: many polls with new steps cost one chart redraw per interval."""
     run = tmp_path / "run-c"
     writer = EventWriter(run / "events.jsonl")
+    live(run)
     _started(writer, total=100)
     app = MonitorApp(curve_interval=60.0)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -185,9 +227,12 @@ async def test_charts_redraw_at_most_once_per_interval(tmp_path: Path) -> None:
     writer.close()
 
 
-async def test_paused_monitor_reads_nothing_then_catches_up_in_one_update(tmp_path: Path) -> None:
+async def test_paused_monitor_reads_nothing_then_catches_up_in_one_update(
+    tmp_path: Path, live: Callable[[Path], None]
+) -> None:
     run = tmp_path / "run-d"
     writer = EventWriter(run / "events.jsonl")
+    live(run)
     _started(writer, total=100)
     app = MonitorApp()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -197,7 +242,9 @@ async def test_paused_monitor_reads_nothing_then_catches_up_in_one_update(tmp_pa
         polls = mon.polls
         for s in range(1, 51):
             _step(writer, s)
-        await pilot.pause(0.8)  # three poll intervals: nothing is read while paused
+        ticks: list[int] = []
+        app.set_interval(mon.poll_interval, lambda: ticks.append(1))
+        await wait_for(pilot, lambda: len(ticks) >= 3)  # three poll intervals: nothing is read while paused
         assert mon.polls == polls and mon.state.step == 0
         updates = mon.updates
         mon.resume_polling()
@@ -206,9 +253,12 @@ async def test_paused_monitor_reads_nothing_then_catches_up_in_one_update(tmp_pa
     writer.close()
 
 
-async def test_monitor_timer_picks_up_events_without_explicit_polls(tmp_path: Path) -> None:
+async def test_monitor_timer_picks_up_events_without_explicit_polls(
+    tmp_path: Path, live: Callable[[Path], None]
+) -> None:
     run = tmp_path / "run-b"
     writer = EventWriter(run / "events.jsonl")
+    live(run)
     app = MonitorApp()
     async with app.run_test(size=(120, 40)) as pilot:
         mon = app.query_one(RunMonitor)
@@ -224,11 +274,8 @@ async def test_monitor_timer_picks_up_events_without_explicit_polls(tmp_path: Pa
             metrics_path=str(run / "metrics.json"),
             duration_s=12.0,
         )
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if mon.state.status == "finished":
-                break
-        assert mon.state.status == "finished" and mon.state.step == 10
+        await wait_for(pilot, lambda: mon.state.status == "finished")
+        assert mon.state.step == 10
     writer.close()
 
 
@@ -333,20 +380,67 @@ async def test_a_run_that_died_without_a_final_event_shows_killed(tmp_path: Path
         assert screen.run_dir is None  # not running: no automatic re-attach
         screen.watch_run(run)
         mon = screen.query_one(RunMonitor)
-        assert mon.state.status == "running"  # what the events alone say
-        await wait_for(pilot, lambda: mon.state.status == "killed", timeout=30)  # the free lock says otherwise
-        assert "without a final event" in str(mon.query_one("#mon-header", Static).render())
+        # The events alone say "running"; the free lock says otherwise, decided at the first read.
+        assert mon.state.event_status == "step" and mon.state.status == "killed"
+        await wait_for(pilot, lambda: "without a final event" in str(mon.query_one("#mon-header", Static).render()))
         await wait_for(pilot, lambda: not screen.query_one("#resume", Button).disabled, timeout=30)
         assert screen.query_one("#cancel", Button).disabled
 
 
-@pytest.mark.slow
-async def test_launch_watch_cancel_and_resume_a_real_run(tmp_path: Path) -> None:
-    """The whole loop on the demo set: launch from the form, see events arrive, close the app
-    (the run goes on), reopen it (it re-attaches), cancel, resume, finish."""
+async def test_cancel_and_resume_keys_work_while_a_form_field_has_focus(tmp_path: Path) -> None:
+    """ctrl+g (Cancel) and ctrl+r (Resume) reach the screen with the cursor in a form Input, and
+    the footer shows them there; the Input keeps its own ctrl+k and ctrl+u."""
     from textual.widgets import Button, Input
 
-    from bnner_tui.core.runs import run_status
+    root = tmp_path / "runs"
+    # The resume is refused in its preflight (the data folder is gone): the refusal proves the key
+    # reached the action, and shows the one worker-error handler at work.
+    run = stand_in.make_run(root, "stand-in", data=str(tmp_path / "gone"))
+    proc = stand_in.start(run)
+    try:
+        app = TrainApp(root)
+        async with app.run_test(size=(140, 40), notifications=True) as pilot:
+            screen = app.screen
+            await wait_for(pilot, lambda: screen.run_dir == run)  # re-attached: it is running
+            mon = screen.query_one(RunMonitor)
+            await wait_for(pilot, lambda: mon.state.step == 1)
+            field = screen.query_one("#f-seed", Input)
+            field.focus()
+            await pilot.pause()
+            assert app.focused is field
+            # What the footer draws: the active bindings with focus in the Input.
+            shown = {key for key, active in screen.active_bindings.items() if active.binding.show}
+            assert {"ctrl+l", "ctrl+g", "ctrl+r"} <= shown, shown
+
+            await pilot.press("ctrl+g")
+            await wait_for(pilot, lambda: mon.state.status == "cancelled", timeout=60)
+            assert proc.wait(timeout=30) == 0
+            assert app.focused is field
+            await wait_for(pilot, lambda: not screen.query_one("#resume", Button).disabled)
+
+            await pilot.press("ctrl+r")
+            await wait_for(
+                pilot, lambda: any("does not exist" in str(n.message) for n in app._notifications), timeout=60
+            )
+            # The failed worker put the controls back: Resume can be tried again.
+            await wait_for(pilot, lambda: not screen.query_one("#resume", Button).disabled)
+
+            # The text box's own keys are untouched: ctrl+u still deletes to the line start.
+            field.value = "12345"
+            field.cursor_position = 5
+            await pilot.press("ctrl+u")
+            assert field.value == ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+@pytest.mark.slow
+async def test_launch_from_a_form_field_with_ctrl_l_trains_a_real_run_to_the_end(tmp_path: Path) -> None:
+    """The one real-process test of this screen: the form's config becomes a real run, the
+    monitor follows it to `finished`. Cancel/resume of a real process: tests/train/test_process.py."""
+    from textual.widgets import Input
 
     root = tmp_path / "runs"
     run = root / "tui-run"
@@ -355,13 +449,13 @@ async def test_launch_watch_cancel_and_resume_a_real_run(tmp_path: Path) -> None
         screen = app.screen
         await pilot.pause()
         tiny = {
-            "max_steps": "60",
+            "max_steps": "6",
             "offline_hidden_size": "32",
             "offline_layers": "1",
             "offline_heads": "2",
             "offline_vocab_size": "500",
-            "eval_every": "10",
-            "save_every": "10",
+            "eval_every": "6",
+            "save_every": "6",
             "logging_steps": "2",
             "run_name": "tui-run",
         }
@@ -369,36 +463,12 @@ async def test_launch_watch_cancel_and_resume_a_real_run(tmp_path: Path) -> None
             screen.query_one(f"#f-{key}", Input).value = value
         await pilot.pause()
         assert screen.config is not None, screen.problems
-        await pilot.click("#launch")
+        screen.query_one("#f-run_name", Input).focus()
+        await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: screen.run_dir == run, timeout=30)
         mon = screen.query_one(RunMonitor)
-        await wait_for(pilot, lambda: mon.state.status == "running" and mon.state.step >= 2, timeout=60)
-        assert mon.state.total_steps == 60 and mon.state.loss
+        await wait_for(pilot, lambda: mon.state.status == "finished", timeout=180)
+        assert mon.state.step == 6 and mon.state.total_steps == 6 and mon.state.loss
         assert "offline" in (mon.state.model or "")
-
-    # The app is closed; the training process is not.
-    assert run_status(run) == "running"
-
-    app = TrainApp(root)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
-        await wait_for(pilot, lambda: screen.run_dir == run, timeout=30)  # re-attached on its own
-        mon = screen.query_one(RunMonitor)
-        await wait_for(pilot, lambda: mon.state.step >= 4, timeout=60)
-        assert mon.state.loss_steps[0] == 1  # tailed from the start: the history is there
-
-        # Cancel: the process checkpoints and records `cancelled`.
-        await wait_for(pilot, lambda: not screen.query_one("#cancel", Button).disabled, timeout=30)
-        await pilot.click("#cancel")
-        await wait_for(pilot, lambda: mon.state.status == "cancelled", timeout=60)
-        assert mon.state.step < 60
-        await wait_for(pilot, lambda: not screen.query_one("#resume", Button).disabled, timeout=30)
-
-        # Resume at once (the process may still be exiting): it continues to the configured steps.
-        await pilot.click("#resume")
-        await wait_for(pilot, lambda: mon.state.status == "finished", timeout=120)
-        assert mon.state.step == 60
-        assert mon.state.eval_steps and mon.state.eval_steps[-1] == 60
         assert mon.query_one("#mon-entities", DataTable).row_count >= 2
         assert (run / "model" / "config.json").exists()
-        assert any("resumed" in m for m in mon.state.messages)

@@ -18,10 +18,11 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bnner_tui.core.errors import BnnerError
-from bnner_tui.core.events import TERMINAL_TYPES, EventTail, read_events
+from bnner_tui.core.events import Cancelled, Eval, Event, Failed, Finished, Log, Resumed, Started, Step
 from bnner_tui.tui.cli.errors import esc
 from bnner_tui.tui.presentation import STATUS_STYLE, format_duration
 
@@ -124,32 +125,21 @@ def _print_generalisation(entry: dict[str, Any]) -> None:
 # ---- following a run ---------------------------------------------------------------------------
 
 
-class _Follower:
-    """Renders one run's events: a Rich progress bar (ETA, loss, last F1) plus a line per milestone."""
+class _View:
+    """Renders a followed run: a Rich progress bar (from `RunState`: step, ETA, loss, last F1)
+    plus a line per milestone event. It only renders; `core.runstate.RunFollower` decides."""
 
-    def __init__(self, run: Any, *, total: int | None = None, step: int = 0) -> None:
+    def __init__(self, run: Any, state: Any) -> None:
         self.run = run
-        self.total = total
-        self.step = step
+        self.state = state
         self.loss: float | None = None
-        self.f1: float | None = None
-        self.last_eval: dict[str, Any] | None = None
-        self.terminal: dict[str, Any] | None = None
         self.progress: Any = None
         self.task: Any = None
         self._last_line_tenth = -1  # without a terminal (CI logs, nohup): a progress line per 10%
         self._t0 = time.monotonic()
 
-    def __enter__(self) -> _Follower:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
+    def __enter__(self) -> _View:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         self.progress = Progress(
             SpinnerColumn(),
@@ -158,14 +148,16 @@ class _Follower:
             MofNCompleteColumn(),
             TextColumn("•"),
             TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
+            TextColumn("ETA {task.fields[eta]}"),
             TextColumn("{task.fields[info]}"),
             console=console,
             transient=False,
         )
         self.progress.__enter__()
-        self.task = self.progress.add_task(self.run.name, total=self.total, completed=self.step, info="starting…")
+        st = self.state
+        self.task = self.progress.add_task(
+            self.run.name, total=st.total_steps, completed=st.step, info="starting…", eta="—"
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -178,121 +170,98 @@ class _Follower:
         parts = []
         if self.loss is not None:
             parts.append(f"loss {self.loss:.4f}")
-        if self.f1 is not None:
-            parts.append(f"F1 {self.f1:.3f}")
+        f1 = self.state.overall.f1 if self.state.overall is not None else None
+        if f1 is not None:
+            parts.append(f"F1 {f1:.3f}")
         return " ".join(parts)
 
-    def handle(self, ev: dict[str, Any]) -> None:
-        kind = ev.get("type")
-        if kind == "started":
-            self.say(f"model: {ev.get('model', '?')}")
-            sizes = ev.get("dataset_sizes") or {}
-            size_text = ", ".join(f"{k} {v}" for k, v in sizes.items())
-            self.say(f"data: {ev.get('dataset', '?')} ({size_text})")
+    def handle(self, ev: Event) -> None:
+        """A line for the events worth one (the state already holds their facts)."""
+        if isinstance(ev, Started):
+            self.say(f"model: {escape(ev.model or '?')}")
+            size_text = ", ".join(f"{k} {v}" for k, v in ev.dataset_sizes.items())
+            self.say(f"data: {escape(ev.dataset or '?')} ({size_text})")
             self.say(
-                f"device: {ev.get('device', '?')} · precision {ev.get('precision', '?')}"
-                f" · processes {ev.get('nproc', 1)} · tracking {ev.get('tracking', 'none')}"
+                f"device: {escape(ev.device or '?')} · precision {ev.precision or '?'}"
+                f" · processes {ev.nproc or 1} · tracking {ev.tracking or 'none'}"
             )
-            if ev.get("unlabelled_splits"):
-                self.say(f"no labels in {', '.join(ev['unlabelled_splits'])}: never scored")
-            if ev.get("not_scored"):
-                self.say(f"[yellow]warning:[/] no scores for this run: {ev['not_scored']}")
-            if ev.get("wandb_dir"):
-                self.say(f"W&B offline files: {ev['wandb_dir']} (upload later with: wandb sync DIR)")
-            if isinstance(ev.get("total_steps"), int):
-                self.total = ev["total_steps"]
-        elif kind == "resumed":
-            self.step = int(ev.get("from_step") or self.step)
-            self.say(f"resumed from step {self.step} ({ev.get('checkpoint', '')})")
-        elif kind == "step":
-            self.step = int(ev.get("step") or self.step)
-            if isinstance(ev.get("total_steps"), int):
-                self.total = ev["total_steps"]
-            if isinstance(ev.get("loss"), (int, float)):
-                self.loss = float(ev["loss"])
-            if not self.progress.console.is_terminal and self.total:
-                tenth = min(10, self.step * 10 // self.total)
+            if ev.unlabelled_splits:
+                self.say(f"no labels in {', '.join(ev.unlabelled_splits)}: never scored")
+            if ev.not_scored:
+                self.say(f"[yellow]warning:[/] no scores for this run: {escape(ev.not_scored)}")
+            if ev.wandb_dir:
+                self.say(f"W&B offline files: {escape(ev.wandb_dir)} (upload later with: wandb sync DIR)")
+        elif isinstance(ev, Resumed):
+            self.say(f"resumed from step {ev.from_step} ({escape(ev.checkpoint or '')})")
+        elif isinstance(ev, Step):
+            if ev.loss is not None:
+                self.loss = ev.loss
+            total = self.state.total_steps
+            if not self.progress.console.is_terminal and total:
+                tenth = min(10, ev.step * 10 // total)
                 if tenth > self._last_line_tenth:
                     self._last_line_tenth = tenth
-                    rate = ev.get("samples_per_second")
+                    rate = ev.samples_per_second
                     self.say(
-                        f"step {self.step}/{self.total} ({tenth * 10}%) · {self._info() or 'loss —'}"
-                        + (f" · {rate:.1f} samples/s" if isinstance(rate, (int, float)) else "")
+                        f"step {ev.step}/{total} ({tenth * 10}%) · {self._info() or 'loss —'}"
+                        + (f" · {rate:.1f} samples/s" if rate is not None else "")
                         + f" · {format_duration(time.monotonic() - self._t0)} elapsed"
                     )
-        elif kind == "eval":
-            self.step = int(ev.get("step") or self.step)
-            overall = ev.get("overall") or {}
-            self.f1 = overall.get("f1") if isinstance(overall.get("f1"), (int, float)) else self.f1
-            self.last_eval = ev
+        elif isinstance(ev, Eval):
+            o = ev.overall
             line = (
-                f"eval @ step {self.step} (epoch {_f(ev.get('epoch'), 2)}) on {ev.get('split', '?')}:"
-                f" loss {_f(ev.get('loss'), 4)} · word-level F1 {_f(overall.get('f1'))}"
-                f" (P {_f(overall.get('precision'))}, R {_f(overall.get('recall'))})"
+                f"eval @ step {ev.step} (epoch {_f(ev.epoch, 2)}) on {escape(ev.split or '?')}:"
+                f" loss {_f(ev.loss, 4)} · word-level F1 {_f(o.f1)} (P {_f(o.precision)}, R {_f(o.recall)})"
             )
-            piece = ev.get("piece_level")
-            if isinstance(piece, dict):
-                pf1 = piece.get("f1", (piece.get("overall") or {}).get("f1"))
-                line += f" · piece-level F1 {_f(pf1)} (inflated)"
+            if ev.piece_level is not None:
+                line += f" · piece-level F1 {_f(ev.piece_level.f1)} (inflated)"
             self.say(line)
-        elif kind == "checkpoint":
-            self.step = int(ev.get("step") or self.step)
-        elif kind == "log":
-            level = str(ev.get("level", "info")).lower()
-            if level in ("warning", "error", "critical"):
-                self.say(f"[yellow]{level}:[/] {esc(ev.get('message', ''))}")
-        if kind in TERMINAL_TYPES:
-            self.terminal = ev
-            if isinstance(ev.get("step"), int):
-                self.step = ev["step"]
-        else:
-            self.terminal = None  # e.g. `resumed` after an earlier `cancelled` (replaying a run)
-        self.progress.update(self.task, total=self.total, completed=self.step, info=self._info())
+        elif isinstance(ev, Log) and ev.level.lower() in ("warning", "error", "critical"):
+            self.say(f"[yellow]{escape(ev.level.lower())}:[/] {escape(ev.message)}")
+
+    def update(self) -> None:
+        st = self.state
+        eta = st.eta_seconds(now=time.time())
+        self.progress.update(
+            self.task,
+            total=st.total_steps,
+            completed=st.step,
+            info=self._info(),
+            eta=format_duration(eta) if eta is not None else "—",
+        )
 
 
 def follow_run(run: Any, *, proc: Any = None, offset: int = 0, cancel_on_interrupt: bool = True) -> str:
     """Shows a run's events from `offset` until it ends; returns the final status.
 
-    `proc` (a Popen) lets a process that died without a terminal event be noticed at once;
-    otherwise the run lock tells. Ctrl-C: with `cancel_on_interrupt`, asks the run to checkpoint
-    and stop, then keeps following; a second Ctrl-C (or the first, without it) stops following.
+    Liveness and status come from `core.runstate.RunFollower` (the run lock), the same rule as
+    every other view; `proc` (the launch handle) only adds the exit code to a killed run's
+    message. Ctrl-C: with `cancel_on_interrupt`, asks the run to checkpoint and stop, then keeps
+    following; a second Ctrl-C (or the first, without it) stops following.
     """
-    from bnner_tui.core.runs import lock_is_held
+    from bnner_tui.core.runstate import RunFollower
     from bnner_tui.core.train.launch import cancel
 
-    before, _ = read_events(run.events_path) if offset else ([], 0)
-    total = next((e.get("total_steps") for e in reversed(before) if isinstance(e.get("total_steps"), int)), None)
-    step = next((e.get("step") for e in reversed(before) if isinstance(e.get("step"), int)), 0)
-    tail = EventTail(run.events_path, offset=offset)
+    follower = RunFollower(run, offset=offset)
     cancelling = False
-    with _Follower(run, total=total, step=step) as view:
+    new_events = 0
+    with _View(run, follower.state) as view:
         while True:
             try:
-                for ev in tail.poll():
+                events = follower.poll()
+                new_events += len(events)
+                for ev in events:
                     view.handle(ev)
-                if view.terminal is not None:
-                    _wait_exit(run, proc, 30.0)  # it still closes files and releases the lock
+                view.update()
+                if follower.done:
                     break
-                alive = proc.poll() is None if proc is not None else lock_is_held(run)
-                if not alive:
-                    for ev in tail.poll():  # what it wrote just before exiting
-                        view.handle(ev)
-                    if view.terminal is not None:
-                        break
-                    code = proc.returncode if proc is not None else None
-                    view.say(
-                        f"[red]The training process exited{f' with code {code}' if code is not None else ''}"
-                        f" without a final event.[/] Last lines of {run.log_path}:"
-                    )
-                    for line in _log_tail(run.log_path, 12):
-                        view.say(f"  {line}")
-                    return "killed"
-                time.sleep(0.2)
+                if not events:
+                    time.sleep(0.2)
             except KeyboardInterrupt:
                 if not cancel_on_interrupt or cancelling:
                     view.say(
                         "Stopped following; the run goes on in the background. Re-attach with:"
-                        f" bnner-tui follow {run.name} --root {run.path.parent}"
+                        f" bnner-tui follow {run.name} --root {escape(str(run.path.parent))}"
                     )
                     return "detached"
                 cancelling = True
@@ -303,8 +272,23 @@ def follow_run(run: Any, *, proc: Any = None, offset: int = 0, cancel_on_interru
                         " (Ctrl-C again to stop waiting)."
                     )
                 except BnnerError as err:
-                    view.say(str(err))
-    return _report_end(run, view)
+                    view.say(escape(str(err)))
+        state = follower.state
+        # A process started at `offset` that died before writing anything has not ended the run
+        # the way the earlier terminal event says: it was killed.
+        if state.status == "killed" or (offset and not new_events):
+            if proc is not None:
+                proc.poll()
+            code = proc.returncode if proc is not None else None
+            view.say(
+                f"[red]The training process exited{f' with code {code}' if code is not None else ''}"
+                f" without a final event.[/] Last lines of {escape(str(run.log_path))}:"
+            )
+            for line in _log_tail(run.log_path, 12):
+                view.say(f"  {escape(line)}")
+            return "killed"
+    _wait_exit(run, proc, 30.0)  # after its final event the process still closes files and exits
+    return _report_end(run, state)
 
 
 def _wait_exit(run: Any, proc: Any, timeout: float) -> None:
@@ -330,10 +314,9 @@ def _log_tail(path: Path, n: int) -> list[str]:
     return [ln for ln in lines if ln.strip()][-n:]
 
 
-def _report_end(run: Any, view: _Follower) -> str:
-    ev = view.terminal or {}
-    kind = ev.get("type", "killed")
-    if kind == "finished":
+def _report_end(run: Any, state: Any) -> str:
+    ev = state.terminal
+    if isinstance(ev, Finished):
         metrics = run.metrics() or {}
         config_split = "validation"
         try:
@@ -342,38 +325,52 @@ def _report_end(run: Any, view: _Follower) -> str:
             pass
         splits = metrics.get("splits") or {}
         split = config_split if config_split in splits else next(iter(splits), None)
-        took = format_duration(ev.get("duration_s"))
-        console.print(f"[green]Finished[/] at step {ev.get('step', view.step)} in {took}.")
+        took = format_duration(state.duration_s())
+        console.print(f"[green]Finished[/] at step {ev.step if ev.step is not None else state.step} in {took}.")
         if split is not None:
             _print_scores(splits[split], split=split)
-        elif view.last_eval is not None:
-            _print_scores(view.last_eval, split=str(view.last_eval.get("split", "validation")))
+        elif state.last_eval is not None:
+            _print_scores(_eval_entry(state.last_eval), split=state.last_eval.split or "validation")
         else:
             why = metrics.get("not_scored") or "the data has no labelled evaluation split"
             console.print(f"[yellow]Nothing was scored:[/] {why}.")
         best = metrics.get("best") or {}
         if isinstance(best.get("f1"), (int, float)):
             console.print(f"Best word-level F1 {_f(best['f1'])} at step {best.get('step')}.")
-        model_dir = Path(ev.get("model_dir") or run.model_dir)
+        model_dir = Path(ev.model_dir or run.model_dir)
         if (model_dir / "config.json").is_file():  # never name a file that was not written
-            console.print(f"Model: {model_dir}")
-        metrics_path = Path(ev.get("metrics_path") or run.metrics_path)
+            console.print(f"Model: {escape(str(model_dir))}")
+        metrics_path = Path(ev.metrics_path or run.metrics_path)
         if metrics_path.is_file():
-            console.print(f"Metrics: {metrics_path}")
+            console.print(f"Metrics: {escape(str(metrics_path))}")
         if metrics.get("wandb_dir"):
-            console.print(f"W&B offline run: {metrics['wandb_dir']} (upload with: wandb sync {metrics['wandb_dir']})")
+            wdir = escape(str(metrics["wandb_dir"]))
+            console.print(f"W&B offline run: {wdir} (upload with: wandb sync {wdir})")
         return "finished"
-    if kind == "cancelled":
+    if isinstance(ev, Cancelled):
         console.print(
-            f"[yellow]Cancelled[/] at step {ev.get('step', view.step)}; checkpoint {ev.get('checkpoint') or '—'}."
-            f" Resume with: bnner-tui train --resume {run.name} --output-root {run.path.parent}"
+            f"[yellow]Cancelled[/] at step {ev.step if ev.step is not None else state.step};"
+            f" checkpoint {escape(ev.checkpoint or '—')}."
+            f" Resume with: bnner-tui train --resume {run.name} --output-root {escape(str(run.path.parent))}"
         )
         return "cancelled"
-    if kind == "failed":
-        console.print(f"[bold red]Failed:[/] {esc(ev.get('reason', 'unknown reason'))}")
-        console.print(f"Full details in {esc(run.log_path)}")
+    if isinstance(ev, Failed):
+        console.print(f"[bold red]Failed:[/] {escape(ev.reason)}")
+        console.print(f"Full details in {escape(str(run.log_path))}")
         return "failed"
     return "killed"
+
+
+def _eval_entry(ev: Eval) -> dict[str, Any]:
+    """An eval event in metrics.json's split-entry shape (what `_print_scores` reads)."""
+    from dataclasses import asdict
+
+    return {
+        "loss": ev.loss,
+        "overall": asdict(ev.overall),
+        "per_type": {name: asdict(row) for name, row in ev.per_type.items()},
+        "piece_level": asdict(ev.piece_level) if ev.piece_level is not None else None,
+    }
 
 
 _EXIT = {"finished": 0, "cancelled": EXIT_CANCELLED, "detached": 0}
@@ -417,14 +414,15 @@ def train_command(
                 f" ignoring {esc(', '.join(given) or 'the config')}."
             )
         run = find_run(resume, root=output_root or "runs")
+        # Where the new process's events start: the launcher closes a half-written last line
+        # before the worker writes, so the size now is a line boundary once that is done.
         offset = run.events_path.stat().st_size if run.events_path.exists() else 0
         proc = resume_run(run)
-        offset = _resume_offset(run, offset)
     else:
         overrides = {**extra, **{k: v for k, v in flags.items() if v is not None}}
         cfg = resolve_config(config_file=config_file, preset=preset, overrides=overrides)
         proc = launch(cfg)
-        run = proc.run_dir  # type: ignore[attr-defined]
+        run = proc.run_dir
         offset = 0
     console.print(f"Run [bold]{esc(run.name)}[/] in {esc(run.path)} (pid {proc.pid}; log {esc(run.log_path)})")
     if detach:
@@ -467,17 +465,6 @@ def _with_config_options(command: Any) -> Any:
 
 
 train_command = _with_config_options(train_command)
-
-
-def _resume_offset(run: Any, size_before: int) -> int:
-    """Where this process's events start: after what the earlier process wrote (the launcher
-    closes a half-written last line first, so the offset is a line boundary)."""
-    try:
-        data = run.events_path.read_bytes()[:size_before]
-    except OSError:
-        return 0
-    end = data.rfind(b"\n")
-    return end + 1 if end >= 0 else 0
 
 
 def follow_command(

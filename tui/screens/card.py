@@ -36,7 +36,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from bnner_tui.tui.screens import describe_error, report_error
+from bnner_tui.tui.screens import RUN_LIST_REFRESH_S, describe_error, report_error
 
 PREVIEW_DELAY_S = 0.3
 
@@ -292,6 +292,7 @@ class CardScreen(Screen[None]):
         table.add_column("title", width=22, key="title")
         table.add_column("text", width=60, key="text")
         self.refresh_runs()
+        self.set_interval(RUN_LIST_REFRESH_S, self._refresh_runs_if_shown, name="card-run-list")
         self.watch(self.app, "selected_run", self._selected_run_changed, init=True)
 
     # -- runs -------------------------------------------------------------------------------
@@ -303,14 +304,29 @@ class CardScreen(Screen[None]):
         try:
             from bnner_tui.core.runs import list_runs
 
-            for run in list_runs(self._runs_root()):
-                if (run.path / "metrics.json").is_file() and (run.path / "model").is_dir():
-                    options.append((f"{run.name} ({run.status})", str(run.path)))
+            for run in list_runs(self._runs_root(), has_model=True, has_metrics=True):
+                options.append((f"{run.name} ({run.status})", str(run.path)))
         except Exception as err:
             report_error(self.app, err, title="Runs")
+        if options == getattr(self, "_run_options", None):
+            return  # nothing new: leave the picker (and an open dropdown) alone
+        self._run_options = options
         self._run_values = {v for _, v in options}
+        select = self.query_one("#run-pick", Select)
+        current = select.value
         with self.prevent(Select.Changed):
-            self.query_one("#run-pick", Select).set_options(options)
+            select.set_options(options)
+            if current in self._run_values:
+                select.value = current
+
+    def on_screen_resume(self) -> None:
+        """Runs finish while the user is on another screen: read the list again on each visit."""
+        self.refresh_runs()
+
+    def _refresh_runs_if_shown(self) -> None:
+        """A run can also finish while this screen is open (launched from the CLI, say)."""
+        if self.is_current:
+            self.refresh_runs()
 
     def _selected_run_changed(self, run: Path | None) -> None:
         if run is None:
@@ -324,10 +340,10 @@ class CardScreen(Screen[None]):
         try:
             from bnner_tui.core.runs import list_runs
 
-            for run in list_runs(self._runs_root()):
-                if (run.path / "metrics.json").is_file() and (run.path / "model").is_dir():
-                    self.open_run(run.path)
-                    return
+            runs = list_runs(self._runs_root(), has_model=True, has_metrics=True)
+            if runs:
+                self.open_run(runs[0].path)
+                return
         except Exception as err:
             report_error(self.app, err, title="Runs")
         self._status("No finished run yet: train one (2) or pick a run; the card is built from what it measured.")

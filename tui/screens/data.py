@@ -309,8 +309,8 @@ class DataScreen(Screen[None]):
         try:
             from bnner_tui.core.runs import list_runs
 
-            for run in list_runs(getattr(self.app, "runs_root", Path("runs"))):
-                model = run.path / "model"
+            for run in list_runs(getattr(self.app, "runs_root", Path("runs")), has_model=True):
+                model = run.model_dir
                 if (model / "tokenizer.json").is_file() or (model / "vocab.txt").is_file():
                     return str(model)
         except Exception:  # a broken runs folder must not stop the Data screen

@@ -9,7 +9,9 @@ Why it is built this way:
 - the confusion matrix is the one the trainer stored in metrics.json when there is one, and
   otherwise comes from the error analysis; the error browser runs `core.analysis` (the run's
   model on its validation split, word level) in a worker and caches it in the run folder;
-- selecting a run sets `app.selected_run` and posts `RunSelected`, so Tag and Card follow.
+- selecting a run sets `app.selected_run` and posts `RunSelected`, so Tag and Card follow;
+- every worker posts its result as a typed Message (`RunsLoaded`, `OverlayLoaded`,
+  `ErrorsAnalysed`) and simply raises on failure: `WorkerErrors` is the one handler.
 """
 
 from __future__ import annotations
@@ -24,17 +26,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
-from bnner_tui.core.errors import BnnerError
-from bnner_tui.core.events import read_events
+from bnner_tui.core.runstate import RunState
 from bnner_tui.tui.presentation import STATUS_STYLE, format_duration
+from bnner_tui.tui.screens import WorkerErrors, WorkFailed
 from bnner_tui.tui.widgets.monitor.commands import ScreenActions
 from bnner_tui.tui.widgets.monitor.curves import CurvePlot, Series
-from bnner_tui.tui.widgets.monitor.state import MonitorState
 
 RUN_COLORS = ("cyan", "orange")
+RUNS_REFRESH_S = 5.0
 TEXT_WIDTH = 40
 
 
@@ -50,15 +53,40 @@ def code_points(word: str) -> str:
     return "  ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, '?')}" for ch in word)
 
 
-def load_curves(run_dir: Path) -> MonitorState:
-    """A run's whole event history folded into the monitor's state (its curves)."""
-    state = MonitorState()
-    events, _ = read_events(run_dir / "events.jsonl")
-    state.apply(events)
-    return state
+def load_curves(run_dir: Path) -> RunState:
+    """A run's whole history folded (the one fold: `core.runs.run_state`), curves included."""
+    from bnner_tui.core.runs import run_state
+
+    return run_state(run_dir, curves=True)
 
 
-class RunsScreen(Screen):
+class RunsLoaded(Message):
+    """The run table's rows (`core.runs.RunSummary`, newest first)."""
+
+    def __init__(self, runs: list[Any]) -> None:
+        super().__init__()
+        self.runs = runs
+
+
+class OverlayLoaded(Message):
+    """The folded histories of the runs to overlay."""
+
+    def __init__(self, states: list[tuple[Path, RunState]]) -> None:
+        super().__init__()
+        self.states = states
+
+
+class ErrorsAnalysed(Message):
+    """A run's word-level predictions on its validation split, and how long they took."""
+
+    def __init__(self, run: Path, predictions: list[Any], seconds: float) -> None:
+        super().__init__()
+        self.run = run
+        self.predictions = predictions
+        self.seconds = seconds
+
+
+class RunsScreen(WorkerErrors, Screen):
     """Browse runs, compare two, open one's confusion matrix and errors."""
 
     DEFAULT_CSS = """
@@ -97,6 +125,7 @@ class RunsScreen(Screen):
         self.analysed: Path | None = None
         self.confusion: dict[str, Any] | None = None
         self._grid_tokenizer: tuple[Any, str, int] | None = None
+        self._analysing: Path | None = None
         self.show_codepoints = False
 
     def compose(self) -> ComposeResult:
@@ -153,10 +182,12 @@ class RunsScreen(Screen):
         errors.add_column("wrong", key="wrong", width=5)
         errors.add_column("sentence", key="text", width=TEXT_WIDTH)
         self.action_refresh()
-        # Running runs move on: keep the table current without a keypress.
-        self.set_interval(5.0, self._refresh_tick, name="runs-auto-refresh")
+        # Running runs move on: keep the table current without a keypress. (Not `_auto_refresh`:
+        # Textual's DOMNode sets an instance attribute of that name, which hid the method and
+        # made this timer call None.)
+        self.set_interval(RUNS_REFRESH_S, self._refresh_running, name="runs-auto-refresh")
 
-    def _refresh_tick(self) -> None:
+    def _refresh_running(self) -> None:
         if any(r.status == "running" for r in self.runs.values()):
             self._load_runs()
 
@@ -168,21 +199,27 @@ class RunsScreen(Screen):
     def _load_runs(self) -> None:
         from bnner_tui.core.runs import list_runs
 
-        try:
-            runs = list_runs(self.runs_root)
-        except BnnerError as err:
-            self.app.call_from_thread(self.notify, str(err), severity="error")
-            return
-        except Exception as err:  # a worker never takes the app down: one sentence instead
-            self.app.call_from_thread(
-                self.notify, f"Could not list the runs in {self.runs_root}: {err}.", severity="error"
-            )
-            return
-        self.app.call_from_thread(self._show_runs, runs)
+        self.post_message(RunsLoaded(list_runs(self.runs_root)))
 
-    def _show_runs(self, runs: list[Any]) -> None:
+    @on(RunsLoaded)
+    def _show_runs(self, message: RunsLoaded) -> None:
+        runs = message.runs
         table = self.query_one("#runs-table", DataTable)
         cursor_key = str(self.selected) if self.selected else None
+        # Rebuilding moves the cursor to row 0 and back; those moves are not the user's choice
+        # (unprevented, every auto-refresh re-selected the first run and restarted its analysis).
+        with self.prevent(DataTable.RowHighlighted):
+            self._fill_table(table, runs)
+            if cursor_key and cursor_key in self.runs:
+                table.move_cursor(row=table.get_row_index(cursor_key))
+        if not runs:
+            self.query_one("#runs-hint", Static).update(
+                f"No runs in {self.runs_root} yet: launch one on the Train screen."
+            )
+        if not (cursor_key and cursor_key in self.runs) and runs and self.selected is None:
+            self._select(Path(str(runs[0].path)), announce=False)
+
+    def _fill_table(self, table: DataTable[Any], runs: list[Any]) -> None:
         table.clear()
         self.runs = {}
         for r in runs:
@@ -200,14 +237,6 @@ class RunsScreen(Screen):
                 crop(str(r.data), 28),
                 key=key,
             )
-        if not runs:
-            self.query_one("#runs-hint", Static).update(
-                f"No runs in {self.runs_root} yet: launch one on the Train screen."
-            )
-        if cursor_key and cursor_key in self.runs:
-            table.move_cursor(row=table.get_row_index(cursor_key))
-        elif runs and self.selected is None:
-            self._select(Path(str(runs[0].path)), announce=False)
 
     @on(DataTable.RowHighlighted, "#runs-table")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -291,14 +320,11 @@ class RunsScreen(Screen):
 
     @work(thread=True, exclusive=True, group="runs-overlay", exit_on_error=False)
     def _load_overlay(self, runs: list[Path]) -> None:
-        try:
-            states = [(run, load_curves(run)) for run in runs]
-        except Exception as err:
-            self.app.call_from_thread(self.notify, f"Could not read the runs' events: {err}.", severity="error")
-            return
-        self.app.call_from_thread(self._show_overlay, states)
+        self.post_message(OverlayLoaded([(run, load_curves(run)) for run in runs]))
 
-    def _show_overlay(self, states: list[tuple[Path, MonitorState]]) -> None:
+    @on(OverlayLoaded)
+    def _show_overlay(self, message: OverlayLoaded) -> None:
+        states = message.states
         f1: list[Series] = []
         loss: list[Series] = []
         for i, (run, st) in enumerate(states):
@@ -385,18 +411,10 @@ class RunsScreen(Screen):
         from bnner_tui.core.analysis import predict_split
 
         started = time.monotonic()
-        try:
-            preds = predict_split(run, "validation")
-        except BnnerError as err:
-            self.app.call_from_thread(self._analysis_failed, run, str(err))
-            return
-        except Exception as err:  # a worker never crashes the app: one sentence instead
-            self.app.call_from_thread(
-                self._analysis_failed, run, f"Could not analyse run {run.name}: {type(err).__name__}: {err}."
-            )
-            return
+        self._analysing = run
+        preds = predict_split(run, "validation")
         self._grid_tokenizer = self._load_grid_tokenizer(run)
-        self.app.call_from_thread(self._show_errors, run, preds, time.monotonic() - started)
+        self.post_message(ErrorsAnalysed(run, preds, time.monotonic() - started))
 
     @staticmethod
     def _load_grid_tokenizer(run: Path) -> tuple[Any, str, int] | None:
@@ -412,15 +430,21 @@ class RunsScreen(Screen):
         except Exception:
             return None
 
-    def _analysis_failed(self, run: Path, message: str) -> None:
-        if run != self.selected:
+    @on(WorkFailed)
+    def _analysis_failed(self, message: WorkFailed) -> None:
+        """`WorkerErrors` has notified; the Errors tab also says it where the list would be."""
+        if message.group != "runs-analysis" or self._analysing != self.selected:
             return
-        self.analysed = None
-        self.query_one("#errors-note", Static).update(Text(message, style="red"))
-        self.notify(message, severity="error", timeout=8)
+        from bnner_tui.tui.screens import describe_error
 
-    def _show_errors(self, run: Path, preds: list[Any], seconds: float) -> None:
+        self.analysed = None
+        self.query_one("#errors-note", Static).update(Text(describe_error(message.error), style="red"))
+
+    @on(ErrorsAnalysed)
+    def _show_errors(self, message: ErrorsAnalysed) -> None:
         from bnner_tui.core.analysis import confusion_matrix, errors_only, word_accuracy
+
+        run, preds, seconds = message.run, message.predictions, message.seconds
 
         if run != self.selected:
             return
@@ -431,8 +455,10 @@ class RunsScreen(Screen):
         acc_text = "--" if acc is None else f"{acc:.3f}"
         self.query_one("#errors-note", Static).update(
             f"{len(self.errors)} of {len(preds)} validation sentences have a wrong word · word accuracy {acc_text}"
-            f" · word level, first piece · {seconds:.1f} s"
+            " · word level, first piece"
         )
+        # How long it took goes to the log, not the note: the screen shows what is true of the run.
+        self.log.info(f"error analysis of {run.name}: {seconds:.1f} s")
         table = self.query_one("#errors-list", DataTable)
         table.clear()
         for p in self.errors:

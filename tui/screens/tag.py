@@ -21,7 +21,7 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static, TextArea
 
-from bnner_tui.tui.screens import report_error
+from bnner_tui.tui.screens import RUN_LIST_REFRESH_S, report_error
 
 OTHER_MODEL = "__other__"
 EXAMPLE = "শেখ হাসিনা ঢাকায় বাংলাদেশ ক্রিকেট বোর্ডের সভায় যোগ দেন।"
@@ -179,6 +179,7 @@ class TagScreen(Screen[None]):
         table.add_column("start", width=6, key="start")
         table.add_column("end", width=6, key="end")
         self.refresh_models()
+        self.set_interval(RUN_LIST_REFRESH_S, self._refresh_models_if_shown, name="tag-run-list")
         self.watch(self.app, "selected_run", self._selected_run_changed, init=False)
         selected = getattr(self.app, "selected_run", None)
         default = self._default_model(selected)
@@ -195,17 +196,31 @@ class TagScreen(Screen[None]):
         try:
             from bnner_tui.core.runs import list_runs
 
-            for run in list_runs(self._runs_root()):
-                if (run.path / "model" / "config.json").is_file():
-                    f1 = f" F1 {run.best_f1:.3f}" if run.best_f1 is not None else ""
-                    options.append((f"{run.name} ({run.status}{f1})", str(run.path)))
+            for run in list_runs(self._runs_root(), has_model=True):
+                f1 = f" F1 {run.best_f1:.3f}" if run.best_f1 is not None else ""
+                options.append((f"{run.name} ({run.status}{f1})", str(run.path)))
         except Exception as err:
             report_error(self.app, err, title="Runs")
         options.append(("model folder or hub id…", OTHER_MODEL))
+        if options == getattr(self, "_model_options", None):
+            return  # nothing new: leave the picker (and an open dropdown) alone
+        self._model_options = options
         select = self.query_one("#model-pick", Select)
+        current = select.value
         self._model_values = {value for _, value in options}
         with self.prevent(Select.Changed):
             select.set_options(options)
+            if current in self._model_values:
+                select.value = current
+
+    def on_screen_resume(self) -> None:
+        """Runs finish while the user is on another screen: read the list again on each visit."""
+        self.refresh_models()
+
+    def _refresh_models_if_shown(self) -> None:
+        """A run can also finish while this screen is open (launched from the CLI, say)."""
+        if self.is_current:
+            self.refresh_models()
 
     def _default_model(self, selected: Path | None) -> Path | None:
         if selected is not None and (Path(selected) / "model" / "config.json").is_file():

@@ -6,7 +6,13 @@ Why it is built this way:
 - Launch starts the training PROCESS (`core.train.launch.launch`), never training in the
   app: the run outlives the app, and the monitor reads its files like any later viewer;
 - on mount the screen looks for a run that is still running (`core.runs.list_runs`) and
-  re-attaches to it, so closing and reopening the app loses nothing.
+  re-attaches to it, so closing and reopening the app loses nothing;
+- status, liveness and "can it be resumed?" come from the monitor's `core.runstate.RunState`
+  (the one rule), never from a check of its own;
+- Launch, Cancel and Resume are priority bindings on keys no text widget uses (ctrl+l,
+  ctrl+g, ctrl+r), so they work and show in the footer wherever focus is, a form field included;
+- workers post typed messages (`RunLaunched`, `RunControlled`, `RunsListed`) and simply raise
+  on failure: `WorkerErrors` is the one handler for failed workers.
 """
 
 from __future__ import annotations
@@ -20,11 +26,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from bnner_tui.core.config import PRESETS, SPECS, TrainConfig
-from bnner_tui.core.errors import BnnerError, ConfigError
+from bnner_tui.core.errors import ConfigError
+from bnner_tui.core.runstate import RESUMABLE
+from bnner_tui.tui.screens import WorkerErrors, WorkFailed
 from bnner_tui.tui.widgets.monitor import RunMonitor
 from bnner_tui.tui.widgets.monitor.commands import ScreenActions
 
@@ -102,7 +111,34 @@ def form_to_config(base: TrainConfig, values: dict[str, str]) -> tuple[TrainConf
     return config, problems
 
 
-class TrainScreen(Screen):
+class RunLaunched(Message):
+    """The launch worker started a training process in `run_dir`."""
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__()
+        self.run_dir = run_dir
+
+
+class RunControlled(Message):
+    """A cancel or resume request went through (`what` is "cancel" or "resume")."""
+
+    def __init__(self, what: str, run_dir: Path, message: str) -> None:
+        super().__init__()
+        self.what = what
+        self.run_dir = run_dir
+        self.message = message
+
+
+class RunsListed(Message):
+    """The run list for the watch picker, newest first: (folder, name, status)."""
+
+    def __init__(self, rows: list[tuple[Path, str, str]], reattach: bool) -> None:
+        super().__init__()
+        self.rows = rows
+        self.reattach = reattach
+
+
+class TrainScreen(WorkerErrors, Screen):
     """Configure, launch, watch, cancel and resume a training run."""
 
     DEFAULT_CSS = """
@@ -122,10 +158,12 @@ class TrainScreen(Screen):
     """
 
     COMMANDS: ClassVar[set] = {ScreenActions}
+    # Priority: a focused Input, Select or table never swallows them. None of these keys is
+    # bound by Input or TextArea (ctrl+k and ctrl+u delete text there): ctrl+g is Emacs' "quit".
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+l", "launch", "Launch"),
-        Binding("ctrl+k", "cancel_run", "Cancel run"),
-        Binding("ctrl+u", "resume_run", "Resume run"),
+        Binding("ctrl+l", "launch", "Launch", priority=True),
+        Binding("ctrl+g", "cancel_run", "Cancel run", priority=True),
+        Binding("ctrl+r", "resume_run", "Resume run", priority=True),
     ]
 
     def __init__(self, runs_root: Path, *, name: str | None = None, id: str | None = None) -> None:
@@ -175,28 +213,6 @@ class TrainScreen(Screen):
     def on_mount(self) -> None:
         self.validate_form()
         self.refresh_runs(reattach=True)
-        self.set_interval(2.0, self._check_alive, name="train-liveness")
-
-    def _check_alive(self) -> None:
-        """A run whose process died without a final event (SIGKILL, OOM killer) looks "running"
-        in its events forever; the run lock says otherwise. Checked off the UI thread."""
-        if self.run_dir is not None and self.query_one(RunMonitor).state.status == "running":
-            self._liveness(self.run_dir)
-
-    @work(thread=True, exclusive=True, group="liveness", exit_on_error=False)
-    def _liveness(self, run_dir: Path) -> None:
-        from bnner_tui.core.runs import run_status
-
-        try:
-            status = run_status(run_dir)
-        except Exception:
-            return
-        if status == "killed":
-            self.app.call_from_thread(self._mark_killed, run_dir)
-
-    def _mark_killed(self, run_dir: Path) -> None:
-        if run_dir == self.run_dir:
-            self.query_one(RunMonitor).mark_killed()
 
     # -- form -----------------------------------------------------------------------------
     def form_values(self) -> dict[str, str]:
@@ -291,25 +307,21 @@ class TrainScreen(Screen):
     def _launch(self, config: TrainConfig) -> None:
         from bnner_tui.core.train.launch import launch
 
-        try:
-            proc = launch(config)
-        except BnnerError as err:
-            self.app.call_from_thread(self._after_launch, None, str(err))
-            return
-        except Exception as err:  # never a crash: one sentence, details in the log
-            self.app.call_from_thread(self._after_launch, None, f"Could not start the run: {err}.")
-            return
-        run_dir = Path(getattr(proc, "run_dir", Path(config.output_root) / str(config.run_name)))
-        self.app.call_from_thread(self._after_launch, run_dir, None)
+        self.post_message(RunLaunched(launch(config).run_dir.path))
 
-    def _after_launch(self, run_dir: Path | None, error: str | None) -> None:
+    @on(RunLaunched)
+    def _launched(self, message: RunLaunched) -> None:
         self.validate_form()
-        if error is not None or run_dir is None:
-            self.notify(error or "Could not start the run.", severity="error", timeout=8)
-            return
-        self.notify(f"Started run {run_dir.name}; it keeps running if you close the app.")
-        self.watch_run(run_dir)
+        self.notify(f"Started run {message.run_dir.name}; it keeps running if you close the app.")
+        self.watch_run(message.run_dir)
         self.refresh_runs()
+
+    @on(WorkFailed)
+    def _work_failed(self, message: WorkFailed) -> None:
+        """`WorkerErrors` has told the user; put the controls back as they were."""
+        if message.group == "run-control":
+            self.validate_form()
+            self._sync_buttons()
 
     def watch_run(self, run_dir: Path) -> None:
         """Attach the monitor to a run folder (from its first event)."""
@@ -317,15 +329,18 @@ class TrainScreen(Screen):
         self.query_one(RunMonitor).attach(self.run_dir)
         self._sync_buttons()
 
+    def _status(self) -> str:
+        return self.query_one(RunMonitor).state.status
+
     def action_cancel_run(self) -> None:
-        if self.run_dir is None or self.query_one(RunMonitor).state.status != "running":
+        if self.run_dir is None or self._status() != "running":
             self.notify("No running run to cancel.", severity="warning")
             return
         self.query_one("#cancel", Button).disabled = True
         self._control("cancel", self.run_dir)
 
     def action_resume_run(self) -> None:
-        if self.run_dir is None or self.query_one(RunMonitor).state.status not in ("cancelled", "failed", "killed"):
+        if self.run_dir is None or self._status() not in RESUMABLE:
             self.notify("Only a cancelled, failed or killed run can be resumed.", severity="warning")
             return
         self.query_one("#resume", Button).disabled = True
@@ -335,38 +350,29 @@ class TrainScreen(Screen):
     def _control(self, what: str, run_dir: Path) -> None:
         from bnner_tui.core.train import launch as launch_mod
 
-        try:
-            if what == "cancel":
-                launch_mod.cancel(run_dir)
-                message = f"Asked run {run_dir.name} to stop: it saves a checkpoint first."
-            else:
-                # Right after `cancelled` the process may still be exiting (it holds the lock
-                # until it does): give it a moment rather than refusing.
-                launch_mod.wait_for_exit(run_dir, timeout=15.0)
-                launch_mod.resume(run_dir)
-                message = f"Resuming run {run_dir.name} from its last checkpoint."
-        except BnnerError as err:
-            self.app.call_from_thread(self._after_control, what, run_dir, str(err))
-            return
-        except Exception as err:
-            self.app.call_from_thread(self._after_control, what, run_dir, f"Could not {what} the run: {err}.")
-            return
-        self.app.call_from_thread(self._after_control, what, run_dir, None, message)
-
-    def _after_control(self, what: str, run_dir: Path, error: str | None, message: str | None = None) -> None:
-        if error is not None:
-            self.notify(error, severity="error", timeout=8)
+        if what == "cancel":
+            launch_mod.cancel(run_dir)
+            message = f"Asked run {run_dir.name} to stop: it saves a checkpoint first."
         else:
-            self.notify(message or "Done.")
-            if what == "resume":
-                self.watch_run(run_dir)
+            # Right after `cancelled` the process may still be exiting (it holds the lock
+            # until it does): give it a moment rather than refusing.
+            launch_mod.wait_for_exit(run_dir, timeout=15.0)
+            launch_mod.resume(run_dir)
+            message = f"Resuming run {run_dir.name} from its last checkpoint."
+        self.post_message(RunControlled(what, run_dir, message))
+
+    @on(RunControlled)
+    def _controlled(self, message: RunControlled) -> None:
+        self.notify(message.message)
+        if message.what == "resume" and message.run_dir == self.run_dir:
+            self.watch_run(message.run_dir)
         self._sync_buttons()
 
     def _sync_buttons(self) -> None:
-        status = self.query_one(RunMonitor).state.status
+        status = self._status()
         attached = self.run_dir is not None
         self.query_one("#cancel", Button).disabled = not (attached and status == "running")
-        self.query_one("#resume", Button).disabled = not (attached and status in ("cancelled", "failed", "killed"))
+        self.query_one("#resume", Button).disabled = not (attached and status in RESUMABLE)
 
     @on(RunMonitor.StatusChanged)
     def _status_changed(self, event: RunMonitor.StatusChanged) -> None:
@@ -390,17 +396,12 @@ class TrainScreen(Screen):
     def refresh_runs(self, reattach: bool = False) -> None:
         from bnner_tui.core.runs import list_runs
 
-        try:
-            runs = list_runs(self.runs_root)
-        except BnnerError as err:
-            self.app.call_from_thread(self.notify, str(err), severity="error")
-            return
-        except Exception:
-            runs = []
-        rows = [(Path(getattr(r, "path", self.runs_root / r.name)), str(r.name), str(r.status)) for r in runs]
-        self.app.call_from_thread(self._show_runs, rows, reattach)
+        rows = [(r.path, r.name, r.status) for r in list_runs(self.runs_root)]  # newest first
+        self.post_message(RunsListed(rows, reattach))
 
-    def _show_runs(self, rows: list[tuple[Path, str, str]], reattach: bool) -> None:
+    @on(RunsListed)
+    def _show_runs(self, message: RunsListed) -> None:
+        rows = message.rows
         select = self.query_one("#watch-select", Select)
         options = [(f"{name} · {status}", str(path)) for path, name, status in rows]
         current = str(self.run_dir) if self.run_dir else None
@@ -408,12 +409,9 @@ class TrainScreen(Screen):
             select.set_options(options)
             if current and any(value == current for _, value in options):
                 select.value = current
-        if reattach and self.run_dir is None:
-            running = [path for path, _, status in rows if status == "running"]
-            if running:
-                newest = max(
-                    running, key=lambda p: (p / "events.jsonl").stat().st_mtime if (p / "events.jsonl").exists() else 0
-                )
+        if message.reattach and self.run_dir is None:
+            newest = next((path for path, _, status in rows if status == "running"), None)
+            if newest is not None:
                 self.notify(f"Re-attached to running run {newest.name}.")
                 self.watch_run(newest)
                 with self.prevent(Select.Changed):

@@ -1,9 +1,10 @@
 """The live run monitor: progress, curves, per-entity table and log tail, fed only by files.
 
 Why files only: the run is a separate process that outlives the app, so the monitor reads
-`events.jsonl` (through `core.events.EventTail`) and `train.log` exactly as it would after a
-restart. It polls on a timer and collapses each burst of events into one UI update
-(toolong-style): every new event is folded into `MonitorState`, then each widget is redrawn
+`events.jsonl` (through `core.runstate.RunFollower`, which also decides liveness) and
+`train.log` exactly as it would after a restart. It polls on a timer and collapses each burst
+of events into one UI update (toolong-style): every new event is folded into the run's
+`core.runstate.RunState`, then each widget is redrawn
 at most once per poll, and the charts at most every `curve_interval` seconds. A burst of
 10,000 events costs one redraw, so the UI stays responsive and the training process (which
 shares the CPU) is not slowed.
@@ -23,11 +24,10 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Log, ProgressBar, Static
 
-from bnner_tui.core.events import EventTail
+from bnner_tui.core.runstate import CURVES, EVAL, INFO, PROGRESS, STATUS, RunFollower, RunState
 from bnner_tui.tui.presentation import STATUS_STYLE, format_duration
 
 from .curves import CurvePlot, Series
-from .state import CURVES, EVAL, INFO, PROGRESS, STATUS, MonitorState
 
 LOG_TAIL_BYTES = 64 * 1024
 
@@ -219,8 +219,8 @@ class RunMonitor(Vertical):
         self.curve_interval = curve_interval
         self.log_lines = log_lines
         self.run_dir: Path | None = None
-        self.state = MonitorState()
-        self._tail: EventTail | None = None
+        self.state = RunState()
+        self._follower: RunFollower | None = None
         self._log: LogTail | None = None
         self._log_filter = LogFilter()
         self._proc_stats: ProcessStats | None = None
@@ -259,8 +259,8 @@ class RunMonitor(Vertical):
     def attach(self, run_dir: Path) -> None:
         """Follow `run_dir` from its first event (so a re-attached run shows its whole history)."""
         self.run_dir = Path(run_dir)
-        self.state = MonitorState()
-        self._tail = EventTail(self.run_dir / "events.jsonl")
+        self._follower = RunFollower(self.run_dir)
+        self.state = self._follower.state
         self._log = LogTail(self.run_dir / "train.log")
         self._log_filter = LogFilter()
         self._proc_stats = ProcessStats(self.run_dir)
@@ -284,38 +284,29 @@ class RunMonitor(Vertical):
             self._timer.pause()
 
     def resume_polling(self) -> None:
-        if self._timer is not None and self._tail is not None:
+        if self._timer is not None and self._follower is not None:
             self._timer.resume()
             self.poll()
 
     def detach(self) -> None:
         if self._timer is not None:
             self._timer.pause()
-        self._tail = None
+        self._follower = None
         self._log = None
         self._proc_stats = None
 
-    def mark_killed(self) -> None:
-        """The process is gone but wrote no final event (killed): say so instead of "running"."""
-        if self.state.status != "running":
-            return
-        self.poll()  # a final event may have landed just now
-        if self.state.status != "running":
-            return
-        self.state.status = "killed"
-        self.state.reason = "The training process stopped without a final event (killed?): Resume continues it."
-        self._render_all({STATUS, PROGRESS})
-        if self.run_dir is not None:
-            self.post_message(self.StatusChanged(self.run_dir, "killed", self.state.reason))
-
     def poll(self) -> int:
         """Read everything new, fold it, redraw once. Returns how many events arrived."""
-        if self._tail is None:
+        if self._follower is None:
             return 0
         self.polls += 1
-        events = self._tail.poll()
-        previous = self.state.status
-        changed = self.state.apply(events) if events else set()
+        previous = self._shown.get("status")
+        events = self._follower.poll()  # liveness first, then the new events, folded
+        changed = set(self._follower.changed)
+        status = self.state.status
+        if status != previous:
+            self._shown["status"] = status
+            changed |= {STATUS, PROGRESS}
         if CURVES in changed:
             self._curves_dirty = True
         now = time.monotonic()
@@ -331,8 +322,8 @@ class RunMonitor(Vertical):
         draw_curves = self._curves_dirty and (now - self._last_curve_draw >= self.curve_interval or STATUS in changed)
         if changed or draw_curves or self.state.status == "running":
             self._render_all((changed - {CURVES}) | ({CURVES} if draw_curves else set()))
-        if self.state.status != previous and self.run_dir is not None:
-            self.post_message(self.StatusChanged(self.run_dir, self.state.status, self.state.reason))
+        if status != previous and self.run_dir is not None:
+            self.post_message(self.StatusChanged(self.run_dir, status, self.state.status_reason))
         return len(events)
 
     # -- drawing --------------------------------------------------------------------------
@@ -358,13 +349,15 @@ class RunMonitor(Vertical):
         text.append("run ", style="dim")
         text.append(name, style="bold")
         text.append("  ")
-        text.append(st.status, style=STATUS_STYLE.get(st.status, ""))
+        status = st.status
+        text.append(status, style=STATUS_STYLE.get(status, ""))
         if st.model:
             text.append("\nmodel: ", style="dim")
             text.append(st.model)
-        if st.reason:
+        reason = st.status_reason
+        if reason:
             text.append("\n")
-            text.append(st.reason, style="red")
+            text.append(reason, style="red")
         self.query_one("#mon-header", Static).update(text)
 
     def _render_progress(self) -> None:

@@ -1,0 +1,266 @@
+"""Layout pins of the Train and Runs screens (pytest-textual-snapshot), from synthetic runs.
+
+The runs are real folders written with the real EventWriter; event times are fixed, and put
+in the future for the running run (year 2096), so its ETA and duration do not depend on the
+wall clock: the ETA subtracts the time since the newest event, which is then zero. Latin text
+only (see tests/tui/test_snapshots.py for why). Update after an intended layout change:
+`pytest tests/tui/test_snapshots_runs.py --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bnner_tui.core.config import TrainConfig
+from bnner_tui.core.runs import RunLock
+from bnner_tui.tui.app import BnnerApp
+
+SIZE = (140, 44)
+FUTURE = 4_000_000_000.0  # 2096: "now" is always before these events
+PAST = 1_700_000_000.0
+PER_TYPE = {
+    "LOC": {"precision": 0.61, "recall": 0.55, "f1": 0.578, "support": 38},
+    "ORG": {"precision": 0.42, "recall": 0.35, "f1": 0.382, "support": 23},
+    "PER": {"precision": 0.74, "recall": 0.69, "f1": 0.714, "support": 35},
+}
+
+
+def _write(run: Path, events: list[dict]) -> None:
+    lines = [json.dumps({"v": 1, "seq": i, **e}, separators=(",", ":")) for i, e in enumerate(events)]
+    (run / "events.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _history(t0: float, *, steps: int, total: int, end: dict | None) -> list[dict]:
+    events: list[dict] = [
+        {
+            "time": t0,
+            "type": "started",
+            "model": "offline small BERT: chosen explicitly (model = offline)",
+            "model_kind": "offline",
+            "model_name": "offline small BERT",
+            "device": "cpu",
+            "precision": "fp32",
+            "dataset": "ascii set",
+            "dataset_sizes": {"train": 40, "validation": 10},
+            "nproc": 1,
+            "total_steps": total,
+        }
+    ]
+    for s in range(1, steps + 1):
+        events.append(
+            {
+                "time": t0 + 2.0 * s,
+                "type": "step",
+                "step": s,
+                "epoch": s / 10,
+                "loss": round(2.0 / (1 + 0.2 * s), 4),
+                "learning_rate": 1e-3 * (1 - s / total),
+                "samples_per_second": 48.0,
+                "tokens_per_second": 820.0,
+                "gpu_memory_mb": None,
+                "total_steps": total,
+            }
+        )
+        if s % 10 == 0:
+            f1 = round(0.2 + 0.012 * s, 3)
+            events.append(
+                {
+                    "time": t0 + 2.0 * s + 0.5,
+                    "type": "eval",
+                    "step": s,
+                    "epoch": s / 10,
+                    "split": "validation",
+                    "loss": round(1.5 / (1 + 0.05 * s), 4),
+                    "overall": {"precision": f1, "recall": f1, "f1": f1, "accuracy": 0.9},
+                    "per_type": PER_TYPE,
+                    "piece_level": None,
+                }
+            )
+    if end is not None:
+        events.append({"time": t0 + 2.0 * steps + 1.0, **end})
+    return events
+
+
+def _run(root: Path, name: str, events: list[dict]) -> Path:
+    run = root / name
+    (run / "checkpoints").mkdir(parents=True)
+    TrainConfig(preset="cpu-demo", model="offline", data="ascii", run_name=name, output_root="runs").to_toml(
+        run / "config.toml"
+    )
+    (run / "train.log").write_text("loading ascii\nbuilding the offline small BERT\ntraining\n", encoding="utf-8")
+    _write(run, events)
+    return run
+
+
+CONLL = """\
+Rahim\tB-PER
+Uddin\tI-PER
+works\tO
+at\tO
+Dhaka\tB-ORG
+University\tI-ORG
+in\tO
+Bangladesh\tB-LOC
+.\tO
+
+Sheikh\tB-PER
+Mujib\tI-PER
+visited\tO
+Chittagong\tB-LOC
+port\tO
+.\tO
+"""
+
+
+@pytest.fixture
+def runs_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ascii").mkdir()
+    for split in ("train", "validation"):
+        (tmp_path / "ascii" / f"{split}.conll").write_text(CONLL, encoding="utf-8")
+    root = tmp_path / "runs"
+    _run(
+        root,
+        "alpha-finished",
+        _history(
+            PAST,
+            steps=40,
+            total=40,
+            end={"type": "finished", "step": 40, "best_f1": 0.68, "best_step": 40, "duration_s": 95.0},
+        ),
+    )
+    _run(
+        root,
+        "beta-cancelled",
+        _history(PAST + 1000, steps=20, total=40, end={"type": "cancelled", "step": 20, "checkpoint": "c"}),
+    )
+    _run(
+        root,
+        "gamma-failed",
+        _history(
+            PAST + 2000,
+            steps=4,
+            total=40,
+            end={"type": "failed", "reason": "Out of GPU memory at batch size 64: try --batch-size 32."},
+        ),
+    )
+    running = _run(root, "delta-running", _history(FUTURE, steps=25, total=60, end=None))
+    lock = RunLock(running).acquire()  # its training process is alive
+    yield tmp_path
+    lock.release()
+
+
+async def _until(pilot, cond, what: str, timeout: float = 30.0) -> None:
+    start = time.monotonic()
+    while not cond():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        await pilot.pause(0.05)
+
+
+async def _monitor_settled(pilot, status: str, step: int) -> None:
+    from bnner_tui.tui.widgets.monitor import CurvePlot, RunMonitor
+
+    screen = pilot.app.screen
+    mon = screen.query_one(RunMonitor)
+    await _until(pilot, lambda: mon.state.status == status and mon.state.step == step, f"the run {status} at {step}")
+    f1 = mon.query_one("#mon-f1", CurvePlot)
+    await _until(pilot, lambda: bool(f1.series) and len(f1.series[0].x) == step // 10, "the curves")
+    log = mon.query_one("#mon-log")
+    await _until(pilot, lambda: len(log.lines) >= 3, "the log tail")
+    screen.set_focus(None)
+    # Toasts ("Re-attached to …") expire after a few seconds: whether one is still up when the
+    # picture is taken depends on the machine's speed, so none is in the picture.
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+def test_train_screen_following_a_running_run(snap_compare, runs_workspace: Path) -> None:
+    async def run_before(pilot) -> None:
+        await _until(pilot, lambda: pilot.app.screen.run_dir is not None, "the re-attach")
+        await _monitor_settled(pilot, "running", 25)
+
+    app = BnnerApp(runs_root=Path("runs"), start="train")
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_train_screen_a_finished_run_with_curves(snap_compare, runs_workspace: Path) -> None:
+    async def run_before(pilot) -> None:
+        screen = pilot.app.screen
+        await _until(pilot, lambda: screen.run_dir is not None, "the re-attach")
+        screen.watch_run(Path("runs") / "alpha-finished")
+        await _monitor_settled(pilot, "finished", 40)
+
+    app = BnnerApp(runs_root=Path("runs"), start="train")
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_runs_screen_table_and_overlay(snap_compare, runs_workspace: Path) -> None:
+    async def run_before(pilot) -> None:
+        from textual.widgets import DataTable
+
+        from bnner_tui.tui.widgets.monitor import CurvePlot
+
+        screen = pilot.app.screen
+        table = screen.query_one("#runs-table", DataTable)
+        await _until(pilot, lambda: table.row_count == 4, "the four runs")
+        table.focus()
+        table.move_cursor(row=table.get_row_index(str(Path("runs") / "alpha-finished")))
+        await pilot.press("space")
+        table.move_cursor(row=table.get_row_index(str(Path("runs") / "beta-cancelled")))
+        await pilot.press("space")
+        plot = screen.query_one("#overlay-f1", CurvePlot)
+        await _until(pilot, lambda: [s.label for s in plot.series] == ["alpha-finished", "beta-cancelled"], "overlay")
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    app = BnnerApp(runs_root=Path("runs"), start="runs")
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def _decisive_model(out: Path) -> None:
+    """The tiny random-init model with its classifier bias favouring `O` by a wide margin: a
+    random model's near-ties between labels flip from one process to the next (threaded matmul
+    sums in another order), which a picture cannot tolerate; this one predicts `O` for every word."""
+    import torch
+    from conftest import build_tiny_model
+    from transformers import BertForTokenClassification
+
+    build_tiny_model(out)
+    model = BertForTokenClassification.from_pretrained(str(out))
+    with torch.no_grad():
+        model.classifier.bias.zero_()
+        model.classifier.bias[0] = 50.0
+    model.save_pretrained(str(out))
+
+
+def test_runs_screen_error_browser(snap_compare, runs_workspace: Path) -> None:
+    """A finished run's model (a real tiny one) on its validation split: every sentence it gets
+    wrong, and the first one's words with gold, predicted and pieces."""
+    _decisive_model(runs_workspace / "runs" / "alpha-finished" / "model")
+
+    async def run_before(pilot) -> None:
+        from textual.widgets import DataTable
+
+        screen = pilot.app.screen
+        table = screen.query_one("#runs-table", DataTable)
+        await _until(pilot, lambda: table.row_count == 4, "the four runs")
+        alpha = Path("runs") / "alpha-finished"
+        table.focus()
+        table.move_cursor(row=table.get_row_index(str(alpha)))
+        await _until(pilot, lambda: screen.selected == alpha, "alpha selected")
+        await pilot.press("e")
+        await _until(pilot, lambda: screen.analysed == alpha, "the error analysis", timeout=120)
+        errors = screen.query_one("#errors-list", DataTable)
+        errors.focus()
+        await _until(pilot, lambda: screen.focused is errors, "focus on the error list")
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    app = BnnerApp(runs_root=Path("runs"), start="runs")
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
