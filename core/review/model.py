@@ -241,7 +241,7 @@ def offline_fold_model(
         max_steps=max_steps,
         seed=seed,
         eval_every="epoch",
-        save_every=10**9,  # no checkpoints: a fold that dies is simply redone
+        save_every=max_steps + 1,  # never reached, so no checkpoints: a fold that dies is simply redone
         logging_steps=max(1, max_steps),
         tracking="none",
         nproc=1,

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bnner_tui.core.errors import BnnerError, ConfigError
-from bnner_tui.core.files import atomic_write_json
+from bnner_tui.core.files import atomic_write_json, publishable_tree
 from bnner_tui.core.labels import IGNORE_INDEX
 from bnner_tui.core.train.models import ModelChoice
 
@@ -412,8 +412,10 @@ def make_callbacks(
             )
 
         def on_save(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            path = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if path.is_dir():  # safetensors writes 0600 whatever the umask; the folder follows the user's umask
+                publishable_tree(path)
             if events is not None:
-                path = Path(args.output_dir) / f"checkpoint-{state.global_step}"
                 events.emit("checkpoint", step=state.global_step, path=str(path))
 
     class CancelCallback(TrainerCallback):
@@ -769,6 +771,7 @@ def train_run(
             model_dir = run_path / "model"
             trainer.save_model(str(model_dir))
             tokenizer.save_pretrained(str(model_dir))
+            publishable_tree(model_dir)  # model.safetensors comes out 0600; give it the umask's 0644 like every file
             result.model_dir = str(model_dir)
     if torch.cuda.is_available():
         torch.cuda.synchronize()

@@ -128,6 +128,12 @@ def test_tiny_run_produces_a_complete_run_folder(tmp_path: Path) -> None:
     assert set(model_cfg["id2label"].values()) == set(started["label_names"])
     assert not any(v.startswith("LABEL_") for v in model_cfg["id2label"].values())
     assert (run.model_dir / "model.safetensors").is_file() and (run.model_dir / "tokenizer.json").is_file()
+    # weights follow the umask like every other file (safetensors alone writes 0600)
+    umask = os.umask(0)
+    os.umask(umask)
+    weights = [run.model_dir / "model.safetensors", *run.checkpoints_dir.glob("checkpoint-*/model.safetensors")]
+    assert len(weights) >= 2
+    assert {oct(w.stat().st_mode & 0o777) for w in weights} == {oct(0o666 & ~umask)}
     summary = list_runs(tmp_path / "runs")[0]
     assert (summary.name, summary.status, summary.last_step, summary.total_steps) == ("tiny", "finished", 8, 8)
     # a second launch with the same name is refused before anything starts
