@@ -180,7 +180,19 @@ async def _monitor_settled(pilot, status: str, step: int) -> None:
     await pilot.pause()
 
 
-def test_train_screen_following_a_running_run(snap_compare, runs_workspace: Path) -> None:
+def test_train_screen_following_a_running_run(
+    snap_compare, runs_workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The run's lock is held by pytest itself, so the monitor would measure this test
+    # process, whose CPU share changes from run to run. The picture shows fixed numbers in
+    # their place; tests/tui/test_monitor.py measures a real process.
+    from bnner_tui.tui.widgets.monitor.monitor import ProcessStats
+
+    def fixed(self: ProcessStats, now: float) -> None:
+        self.cpu_percent, self.rss_bytes = 97.0, 512 * 2**20
+
+    monkeypatch.setattr(ProcessStats, "sample", fixed)
+
     async def run_before(pilot) -> None:
         await _until(pilot, lambda: pilot.app.screen.run_dir is not None, "the re-attach")
         await _monitor_settled(pilot, "running", 25)
