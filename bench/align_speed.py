@@ -96,8 +96,8 @@ def main() -> None:
     parser.add_argument("--raw", action="store_true", help="read the tsv as is (no core.data normalisation)")
     args = parser.parse_args()
 
-    from bnner_tui.core import align as align_mod
     from bnner_tui.core.align import align_batch, load_tokenizer
+    from bnner_tui.core.align.cache import clear_word_caches
     from bnner_tui.core.labels import IGNORE_INDEX
     from bnner_tui.core.textnorm import normalize_token
 
@@ -117,7 +117,7 @@ def main() -> None:
     def ours() -> dict[str, list[list[int]]]:
         return align_batch(batch, tokenizer=tok, label_names=label_names, strategy="first", max_length=args.max_length)
 
-    cold, cold_med, out = best_of(ours, args.repeat, before=align_mod._CACHES.clear)
+    cold, cold_med, out = best_of(ours, args.repeat, before=clear_word_caches)
     warm, warm_med, _ = best_of(ours, args.repeat)
     normed = [[normalize_token(w) for w in s] for s in sents]
     enc_only, enc_med, _ = best_of(lambda: tok.encode_batch(normed, is_pretokenized=True), args.repeat)

@@ -2,7 +2,7 @@
 
 Everything that turns text into model input goes through this module: dataset tokens
 (`normalize_token`), text a user types into the tagger (`split_words`), and the alignment code
-(`core/align.py`). Keeping one policy is what makes a word typed by a user tokenize exactly like the
+(`core/align/`). Keeping one policy is what makes a word typed by a user tokenize exactly like the
 same word in the training data.
 
 Policy (this docstring is the single reference; tests in `tests/text/` pin every rule)

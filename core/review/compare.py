@@ -3,7 +3,7 @@
 Why here and not in the screen: after a label review the question is "did the fix help the
 model, or only the score?", which needs each run scored on the original and on the corrected
 dev split, side by side, each row saying which data it is. metrics.json keeps the run's own
-data under `splits` and any other data under `other_data` (core.train.pipeline.metrics_document);
+data under `splits` and any other data under `other_data` (core.train.outputs.metrics_document);
 this flattens both, standard library only, so the Runs screen can import it at start-up.
 """
 

@@ -112,7 +112,7 @@ class TorchWordModel:
     """A token-classification model and its fast tokenizer, scored at the word level (first piece).
 
     Sentences longer than the model's window are cut into consecutive word windows
-    (`core.tagger.make_windows`), so every word gets probabilities; nothing is truncated.
+    (`core.decoding.make_windows`), so every word gets probabilities; nothing is truncated.
     """
 
     def __init__(self, model: Any, tokenizer: Any, label_names: Sequence[str], *, max_length: int = 128) -> None:
@@ -124,7 +124,7 @@ class TorchWordModel:
     def predict_proba(self, words_batch: Sequence[Sequence[str]], *, batch_size: int = 64) -> list[np.ndarray]:
         import torch
 
-        from bnner_tui.core.tagger import make_windows
+        from bnner_tui.core.decoding import make_windows
 
         backend = self.tokenizer.backend_tokenizer
         backend.no_padding()

@@ -10,15 +10,15 @@ and entity counts are the data's own counts.
 Why the decoding here: the word-level probabilities go through the one decoding policy
 (`core.decoding`), the same that `bnner-tui tag` applies, so eval's F1 is the F1 of what users get.
 
-Scores are written into the run's metrics.json keyed by data source and split: the run's own
-data under `splits.<split>`, any other data under `other_data.<source>.splits.<split>`, so an
-eval on other data never overwrites the training data's numbers. A split without gold labels
-is refused with one sentence: printing zeros for it would be a lie.
+Scores are added to the run's metrics.json by its one writer (`core.train.outputs.write_metrics`),
+keyed by data source and split: the run's own data under `splits.<split>`, any other data under
+`other_data.<source>.splits.<split>`, so an eval on other data never overwrites the training
+data's numbers. A split without gold labels is refused with one sentence: printing zeros for it
+would be a lie.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,8 +206,9 @@ def make_trainer_metrics(
 ) -> Any:
     """A `compute_metrics` for the Trainer over an EvalSet's rows (which the Trainer visits in order).
 
-    Predictions arrive as per-piece log-probabilities (`preprocess_logits_for_metrics` below),
-    padded with -100 past each row's end; the full nested entry goes to `sink`, the Trainer gets scalars.
+    Predictions arrive as per-piece log-probabilities (`preprocess_log_probs` below, passed as the
+    Trainer's `preprocess_logits_for_metrics`), padded with -100 past each row's end; the full
+    nested entry goes to `sink`, the Trainer gets scalars.
     """
 
     def compute(eval_pred: Any) -> dict[str, float]:
@@ -295,10 +296,9 @@ def evaluate_run(
 
     from bnner_tui.core.config import TrainConfig
     from bnner_tui.core.data import load_source
-    from bnner_tui.core.files import atomic_write_json
     from bnner_tui.core.metrics import data_key
     from bnner_tui.core.runs import RunDir
-    from bnner_tui.core.train.pipeline import metrics_document
+    from bnner_tui.core.train.outputs import write_metrics
 
     rd = RunDir(run_dir)
     model_dir = rd.model_dir
@@ -358,22 +358,15 @@ def evaluate_run(
     )
     entry = score_evalset(evalset, log_probs, loss=loss, memory=memory)
     entry["scored_by"] = "eval"
-    existing: dict[str, Any] | None = None
-    if rd.metrics_path.exists():
-        try:
-            existing = json.loads(rd.metrics_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            existing = None
-    doc = metrics_document(
+    write_metrics(
+        rd.metrics_path,
         split,
         entry,
         data_spec=str(cfg.data if own else data),
         data_name=source.name,
         own_data=own,
         train_data=str(cfg.data),
-        existing=existing,
     )
-    atomic_write_json(rd.metrics_path, doc)
     return entry
 
 

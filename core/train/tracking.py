@@ -122,3 +122,18 @@ def find_offline_run(wandb_dir: str | Path) -> Path | None:
     root = Path(wandb_dir)
     runs = sorted((root / "wandb").glob("offline-run-*")) + sorted(root.glob("offline-run-*"))
     return max(runs, key=lambda p: p.stat().st_mtime) if runs else None
+
+
+@contextmanager
+def wandb_closed(active: bool) -> Iterator[None]:
+    """Close the W&B run however training ends, so an offline run's files are complete for `wandb sync`."""
+    try:
+        yield
+    finally:
+        if active:
+            try:
+                import wandb
+            except ImportError:  # pragma: no cover
+                wandb = None  # type: ignore[assignment]
+            if wandb is not None and wandb.run is not None:
+                wandb.finish()

@@ -171,7 +171,7 @@ def failure_reason(err: BaseException, cfg: Any, run_dir: Path | None = None) ->
         oom_types: tuple[type[BaseException], ...] = (torch.cuda.OutOfMemoryError,)
     except (ImportError, AttributeError):  # pragma: no cover
         oom_types = ()
-    from bnner_tui.core.train.pipeline import oom_message
+    from bnner_tui.core.train.device import oom_message
 
     if (oom_types and isinstance(err, oom_types)) or "CUDA out of memory" in str(err):
         return oom_message(getattr(cfg, "batch_size", 0) if cfg is not None else 0)
@@ -220,7 +220,7 @@ def run_worker(run_dir: str | Path, *, resume: bool = False, cancel: Any = None,
     """The whole training process; returns the exit code. `overrides` go to `train_run` (tests)."""
     from bnner_tui.core.events import EventWriter
     from bnner_tui.core.runs import RunDir, acquire_lock
-    from bnner_tui.core.train.pipeline import CancelFlag
+    from bnner_tui.core.train.callbacks import CancelFlag
 
     rd = RunDir(run_dir)
     rank = _rank()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bnner_tui.core.review.compare import scores_of
-from bnner_tui.core.train.pipeline import metrics_document
+from bnner_tui.core.train.outputs import metrics_document
 
 
 def _entry(f1: float) -> dict:

@@ -9,17 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from bnner_tui.core.decoding import DEFAULT_POLICY, DecodingPolicy
-from bnner_tui.core.errors import HubUnavailableError, ModelNotFoundError
-from bnner_tui.core.tagger import (
-    SimpleWord,
-    Tagger,
+from bnner_tui.core.decoding import (
+    DEFAULT_POLICY,
+    DecodingPolicy,
     assign_windows,
     build_spans,
-    find_latest_run_model,
     is_punctuation,
     make_windows,
 )
+from bnner_tui.core.errors import HubUnavailableError, ModelNotFoundError
+from bnner_tui.core.tagger import SimpleWord, Tagger, find_latest_run_model
 from bnner_tui.core.textnorm import split_words
 
 

@@ -1,18 +1,20 @@
-"""Subword alignment (core/align.py) on the real mBERT tokenizer and on tiny tokenizers built here."""
+"""Subword alignment (core/align/) on the real mBERT tokenizer and on tiny tokenizers built here."""
 
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import shutil
 import time
+import weakref
 from pathlib import Path
 
 import pytest
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-from bnner_tui.core import align as align_mod
 from bnner_tui.core.align import align, align_batch, load_tokenizer, tokenizer_max_length
+from bnner_tui.core.align.cache import clear_word_caches, word_cache
 from bnner_tui.core.errors import BnnerError, ConfigError, HubUnavailableError, ModelNotFoundError
 from bnner_tui.core.labels import WIKIANN_LABELS
 from bnner_tui.core.textnorm import normalize_token
@@ -215,6 +217,35 @@ def test_batch_cache_is_per_tokenizer() -> None:
     assert a["input_ids"] == [[2, 14, 8, 3]] and b["input_ids"] == [[2, 15, 9, 3]]
 
 
+def test_batch_cache_lives_and_dies_with_its_tokenizer() -> None:
+    """The cache is keyed on the tokenizer object, weakly: a dead tokenizer's pieces go with it, so a new
+    tokenizer (even one at the same address, as id() keys allowed) starts from its own, and nothing is kept alive."""
+    batch = {"tokens": [["Google", "ক্রিকেট"]]}
+    seen = []
+    for lowercase in (False, True, False, True):
+        tok = tiny_wordpiece(lowercase=lowercase)
+        out = align_batch(batch, tokenizer=tok, label_names=L, strategy="first", max_length=512)
+        seen.append(out["input_ids"])
+        assert word_cache(tok) is word_cache(tok)  # one cache per live tokenizer
+        ref = weakref.ref(tok)
+        del tok
+        gc.collect()
+        assert ref() is None  # the cache did not keep the tokenizer alive
+    assert seen == [[[2, 14, 8, 3]], [[2, 15, 9, 3]]] * 2
+
+
+def test_truncating_tokenizer_aligns_untruncated_through_one_copy() -> None:
+    """A tokenizer a caller set to truncate or pad is aligned through one untruncated copy, made once."""
+    tok = tiny_wordpiece()
+    tok.enable_truncation(3)
+    tok.enable_padding(length=16)
+    first = align(tok, TINY_WORDS, TINY_TAGS, L, strategy="first", max_length=512)
+    assert first.n_pieces_untruncated == 10 and not first.truncated
+    assert word_cache(tok).plain(tok) is word_cache(tok).plain(tok) is not tok
+    out = align_batch({"tokens": [TINY_WORDS]}, tokenizer=tok, label_names=L, strategy="first", max_length=512)
+    assert out["input_ids"] == [first.piece_ids]
+
+
 def test_batch_on_byte_level_bpe_and_position_dependent_pretokenizer() -> None:
     """Word caching is exact for byte-level BPE and Metaspace too (pre-tokenized words are independent);
     the per-sample fallback path (taken when the probe finds otherwise) gives the same answer."""
@@ -239,8 +270,8 @@ def test_batch_on_byte_level_bpe_and_position_dependent_pretokenizer() -> None:
         assert_batch_matches_single(out, tok, sents, tags, "all-b2i", 512)
         for i, words in enumerate(sents):
             assert out["input_ids"][i] == tok.encode(words, is_pretokenized=True).ids
-    assert align_mod._cache_for(bpe).template_ok and align_mod._cache_for(meta).template_ok
-    cache = align_mod._cache_for(meta)
+    assert word_cache(bpe).template_ok and word_cache(meta).template_ok
+    cache = word_cache(meta)
     cache.template_ok = False
     try:
         out = align_batch({"tokens": sents, "ner_tags": tags}, tokenizer=meta, label_names=L, strategy="all",
@@ -498,6 +529,6 @@ def test_batch_from_threads_matches_serial(
 
     with ThreadPoolExecutor(4) as pool:
         parallel = list(pool.map(run, chunks))
-    align_mod._CACHES.clear()
+    clear_word_caches()
     serial = [run(c) for c in chunks]
     assert parallel == serial

@@ -25,7 +25,7 @@ def cancelled_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from transformers import TrainerCallback
 
     from bnner_tui.core.config import TrainConfig
-    from bnner_tui.core.train.pipeline import CancelFlag
+    from bnner_tui.core.train.callbacks import CancelFlag
     from bnner_tui.core.train.worker import run_worker
 
     run = tmp_path_factory.mktemp("ckpt") / "run"

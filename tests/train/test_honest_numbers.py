@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from bnner_tui.core.config import TrainConfig
 from bnner_tui.core.decoding import Decoder, DecodingPolicy, transition_rules, viterbi
 from bnner_tui.core.metrics import TrainMemory, entity_spans, error_breakdown, unseen_scores
-from bnner_tui.core.train.pipeline import metrics_document
+from bnner_tui.core.train.outputs import metrics_document
 from bnner_tui.tui.cli import app
 
 # ---------------------------------------------------------------------------- decoding

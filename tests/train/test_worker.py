@@ -14,7 +14,7 @@ import pytest
 from bnner_tui.core.config import TrainConfig
 from bnner_tui.core.events import read_events
 from bnner_tui.core.labels import WIKIANN_LABELS
-from bnner_tui.core.train.pipeline import CancelFlag
+from bnner_tui.core.train.callbacks import CancelFlag
 from bnner_tui.core.train.worker import run_worker
 
 TINY = dict(
