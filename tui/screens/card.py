@@ -45,7 +45,7 @@ def read_widgets(text: str) -> list[dict[str, str]] | None:
     """The card's widget examples, or None when its YAML does not parse (validation says where)."""
     from ruamel.yaml import YAML
 
-    from bnner_tui.core.card import split_front_matter
+    from bnner_tui.core.card.frontmatter import split_front_matter
 
     yaml_text, _, _ = split_front_matter(text)
     if yaml_text is None:
@@ -68,7 +68,7 @@ def read_widgets(text: str) -> list[dict[str, str]] | None:
 
 
 def card_body(text: str) -> str:
-    from bnner_tui.core.card import split_front_matter
+    from bnner_tui.core.card.frontmatter import split_front_matter
 
     return split_front_matter(text)[1]
 
@@ -373,7 +373,7 @@ class CardScreen(Screen[None]):
                 text = readme.read_text(encoding="utf-8")
                 saved: str | None = text
             else:
-                from bnner_tui.core.card import card_text
+                from bnner_tui.core.card.render import card_text
 
                 text = card_text(run_dir)
                 saved = None
@@ -413,7 +413,7 @@ class CardScreen(Screen[None]):
         self._update_status()
 
     def validate_now(self, text: str | None = None) -> list[Any]:
-        from bnner_tui.core.card import validate_card
+        from bnner_tui.core.card.validate import validate_card
 
         if text is None:
             text = self.query_one("#editor", TextArea).text
@@ -513,7 +513,7 @@ class CardScreen(Screen[None]):
             return
         editor = self.query_one("#editor", TextArea)
         try:
-            from bnner_tui.core.card import card_text
+            from bnner_tui.core.card.render import card_text
 
             text = card_text(self.run_dir, widgets=widgets, existing=editor.text)
         except Exception as err:
@@ -551,7 +551,7 @@ class CardScreen(Screen[None]):
             return
         editor = self.query_one("#editor", TextArea)
         try:
-            from bnner_tui.core.card import card_text
+            from bnner_tui.core.card.render import card_text
 
             text = card_text(self.run_dir, existing=editor.text or None)
         except Exception as err:
@@ -569,7 +569,8 @@ class CardScreen(Screen[None]):
             return
         repo = ""
         try:
-            from bnner_tui.core.card import REPO_ID_RE, split_front_matter
+            from bnner_tui.core.card.frontmatter import split_front_matter
+            from bnner_tui.core.card.vocab import REPO_ID_RE
 
             yaml_text, _, _ = split_front_matter(self.saved_text or "")
             for line in (yaml_text or "").splitlines():
