@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 
 from bnner_tui.core.card.errors import CardError
-from bnner_tui.core.card.frontmatter import BEGIN_RE, END_RE, metadata_hazard, split_front_matter, yaml_rt
+from bnner_tui.core.card.frontmatter import BEGIN_RE, END_RE, load_metadata, split_front_matter, yaml_rt
 
 # Keys the run measures: always refreshed. The user's choices (language, license, widget) are kept.
 MEASURED_KEYS = ["library_name", "datasets", "tags", "base_model", "pipeline_tag", "metrics", "model-index"]
@@ -21,19 +21,18 @@ def merge_card(existing: str, fresh: str, *, license: str | None = None, widgets
     YAML: the existing mapping is kept (unknown keys, their order and comments survive); measured
     keys are replaced with the run's values, tags are extended, and license/language/widget stay the
     user's unless given explicitly. Body: only the text between the bnner-tui markers is replaced; a
-    body without markers is kept and the generated section is appended after it.
+    body without markers is kept and the generated section is appended after it. A YAML block that
+    cannot be merged is refused with its line in the README file, as validation names it.
     """
     y = yaml_rt()
     old_yaml, old_body, _ = split_front_matter(existing)
     new_yaml, new_body, _ = split_front_matter(fresh)
     new_meta = y.load(new_yaml or "") or {}
-    hazard = metadata_hazard(old_yaml) if old_yaml is not None else None
-    if hazard is not None:
-        raise CardError(f"the existing card, line {hazard.line}: {hazard.message}; fix it or move it away first.")
-    try:
-        meta = y.load(old_yaml) if old_yaml is not None else None
-    except Exception as err:  # ruamel raises several error classes
-        raise CardError(f"the existing card's YAML does not parse ({err}); fix it or move it away first.") from None
+    meta = None
+    if old_yaml is not None:
+        meta, problem = load_metadata(old_yaml)
+        if problem is not None:
+            raise CardError(f"the existing card, {problem}; fix it or move it away first.")
     if meta is None:
         from ruamel.yaml.comments import CommentedMap
 
