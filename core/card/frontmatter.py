@@ -118,3 +118,32 @@ def load_metadata(yaml_text: str, offset: int = YAML_FIRST_LINE) -> tuple[Any, P
         return yaml_rt().load(yaml_text), None
     except Exception as err:  # ruamel has several error classes; all carry a mark
         return None, yaml_error_problem(err, offset)
+
+
+def card_metadata(text: str) -> dict[str, Any] | None:
+    """A card's YAML metadata as plain data, or None when it has no block, uses an alias, does not
+    parse or is not a mapping (validation says which, and on what line). The one reader of a
+    card's keys for the front ends: no line scanning, no alias expansion."""
+    yaml_text, _, _ = split_front_matter(text)
+    if yaml_text is None or metadata_hazard(yaml_text) is not None:
+        return None
+    from ruamel.yaml import YAML
+
+    try:
+        meta = YAML(typ="safe").load(yaml_text)
+    except Exception:  # ruamel has several error classes
+        return None
+    if meta is None:
+        return {}
+    return meta if isinstance(meta, dict) else None
+
+
+def card_repo_id(text: str) -> str | None:
+    """The repo id the card names (its model-index entry's `name`), or None when it names none
+    that has the form user/name (a card rendered without a repo id carries the run's name)."""
+    from bnner_tui.core.card.vocab import REPO_ID_RE
+
+    index = (card_metadata(text) or {}).get("model-index")
+    first = index[0] if isinstance(index, list) and index else None
+    name = first.get("name") if isinstance(first, dict) else None
+    return name if isinstance(name, str) and REPO_ID_RE.match(name) else None

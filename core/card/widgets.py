@@ -58,3 +58,24 @@ def widgets_from_dataset(run: RunInfo, k: int = 3) -> list[dict[str, str]]:
 def default_widgets(run: RunInfo) -> list[dict[str, str]]:
     """The run's own sentences when its data is on disk, else the curated Bengali ones."""
     return widgets_from_dataset(run) or [dict(w) for w in CURATED_WIDGETS]
+
+
+def card_widgets(text: str) -> list[dict[str, str]] | None:
+    """The widget examples a card's YAML holds (`text`, and `example_title` when given), or None
+    when the YAML cannot be read (validation says where)."""
+    from bnner_tui.core.card.frontmatter import card_metadata
+
+    meta = card_metadata(text)
+    if meta is None:
+        return None
+    items = meta.get("widget")
+    if not isinstance(items, list):
+        return []
+    out = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("text"), str):
+            entry = {"text": item["text"]}
+            if item.get("example_title"):
+                entry["example_title"] = str(item["example_title"])
+            out.append(entry)
+    return out
