@@ -1,4 +1,4 @@
-"""What a run folder says for its card: data, labels, base model, size, scores (read, never guessed).
+"""What a run folder says for its card: its data, label names, base model, parameter count and scores.
 
 The folder's layout comes from `core.runs.RunDir` and the model actually used from the one fold
 of its events (`core.runs.run_state`); what the data spec names comes from `core.data.DataSpec`,

@@ -1,4 +1,4 @@
-"""A README's YAML front matter: reading the file safely, splitting it, and naming YAML problems by file line.
+"""A README's YAML front matter: read safely, split off, its keys read, its problems named by file line.
 
 Every line number this module (and the card code that uses it) reports is a line of the README
 file: the YAML block starts on line 2, after the opening `---`, and ruamel's own marks, counted
