@@ -38,6 +38,7 @@ SCREEN_MODULES = (
     "bnner_tui.tui.screens.data",
     "bnner_tui.tui.screens.tag",
     "bnner_tui.tui.screens.card",
+    "bnner_tui.tui.screens.publish",
     "bnner_tui.tui.screens.help",
     "bnner_tui.tui.screens.train",
     "bnner_tui.tui.screens.runs",

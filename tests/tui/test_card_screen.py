@@ -11,7 +11,8 @@ from pilot_helpers import wait_for
 
 from bnner_tui.core.card.widgets import card_widgets
 from bnner_tui.tui.app import BnnerApp
-from bnner_tui.tui.screens.card import CardScreen, PublishDialog
+from bnner_tui.tui.screens.card import CardScreen
+from bnner_tui.tui.screens.publish import PublishDialog
 
 SIZE = (120, 40)
 METRICS = {
