@@ -21,15 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bnner_tui.core import hub
-from bnner_tui.core.card import (
-    REPO_ID_RE,
-    CardError,
-    Problem,
-    card_text,
-    load_run,
-    read_card_file,
-    validate_card,
-)
+from bnner_tui.core.card.errors import CardError, Problem
+from bnner_tui.core.card.facts import load_run
+from bnner_tui.core.card.frontmatter import read_card_file
+from bnner_tui.core.card.render import card_text
+from bnner_tui.core.card.validate import validate_card
+from bnner_tui.core.card.vocab import REPO_ID_RE
 from bnner_tui.core.errors import BnnerError, HubUnavailableError
 from bnner_tui.core.files import atomic_write_text, publishable_tree
 

@@ -10,13 +10,10 @@ import pytest
 import tomli_w
 from huggingface_hub import ModelCard
 
-from bnner_tui.core.card import (
-    CardError,
-    card_text,
-    load_run,
-    render_card,
-    validate_card,
-)
+from bnner_tui.core.card.errors import CardError
+from bnner_tui.core.card.facts import load_run
+from bnner_tui.core.card.render import card_text, render_card
+from bnner_tui.core.card.validate import validate_card
 
 from .conftest import CONFIG, METRICS, make_run
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bnner_tui.core.card import MAX_SAME_PROBLEM, Problem, group_problems, validate_card
+from bnner_tui.core.card.errors import Problem
+from bnner_tui.core.card.validate import MAX_SAME_PROBLEM, group_problems, validate_card
 from bnner_tui.tui.cli import app
 
 runner = CliRunner()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bnner_tui.core.card import card_text, validate_card
+from bnner_tui.core.card.render import card_text
+from bnner_tui.core.card.validate import validate_card
 
 
 def _line_of(text: str, needle: str) -> int:

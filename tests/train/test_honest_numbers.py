@@ -247,7 +247,9 @@ def test_eval_on_other_data_keeps_the_runs_own_scores(long_run, tmp_path: Path) 
     assert node["splits"]["train"]["data"] == str(other)
 
     # The card lists the run's own data; other data only when asked, each with its own dataset.
-    from bnner_tui.core.card import card_text, load_run, validate_card
+    from bnner_tui.core.card.facts import load_run
+    from bnner_tui.core.card.render import card_text
+    from bnner_tui.core.card.validate import validate_card
 
     text = card_text(run)
     assert "other`" not in text and "local data `data`, validation split" in text

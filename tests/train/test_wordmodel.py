@@ -191,7 +191,7 @@ def test_cpu_preset_trains_tags_evaluates_and_publishes_on_demo(tmp_path: Path) 
     assert 0.0 <= metrics["overall"]["f1"] <= 1.0
     from transformers import pipeline
 
-    from bnner_tui.core.card import card_text
+    from bnner_tui.core.card.render import card_text
 
     card = card_text(run)
     assert "trust_remote_code=True" in card and "`modeling_bnner_charword.py`" in card

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from pilot_helpers import wait_for
 
+from bnner_tui.core.card.widgets import card_widgets
 from bnner_tui.tui.app import BnnerApp
-from bnner_tui.tui.screens.card import CardScreen, PublishDialog, read_widgets
+from bnner_tui.tui.screens.card import CardScreen
+from bnner_tui.tui.screens.publish import PublishDialog
 
 SIZE = (120, 40)
 METRICS = {
@@ -147,11 +149,11 @@ async def test_widget_examples_edit_as_a_list(run_dir: Path) -> None:
         table = screen.query_one("#widgets")
         await pilot.click("#widget-add")
         # The click reaches the screen as a Button.Pressed message: wait for it, not for one pause.
-        await wait_for(pilot, lambda: read_widgets(editor.text) == [*before, added])
+        await wait_for(pilot, lambda: card_widgets(editor.text) == [*before, added])
         await wait_for(pilot, lambda: table.row_count == len(before) + 1)
         table.move_cursor(row=0)
         await pilot.click("#widget-del")
-        await wait_for(pilot, lambda: read_widgets(editor.text) == [*before[1:], added])
+        await wait_for(pilot, lambda: card_widgets(editor.text) == [*before[1:], added])
         await wait_for(pilot, lambda: table.row_count == len(before))
         assert screen.problems == []
 
@@ -193,3 +195,46 @@ async def test_no_finished_run_says_what_to_do(tmp_path: Path) -> None:
         await pilot.press("ctrl+g")
         await pilot.pause()
         assert app.screen is screen  # nothing to publish: no dialog (a negative check, so one pause)
+
+
+async def test_regenerate_refuses_broken_yaml_naming_the_line_the_panel_shows(run_dir: Path) -> None:
+    """One line number for one mistake: the problems panel and Regenerate's refusal both count
+    lines of README.md (the regenerate worker raises; the screen's one worker-error handler says it)."""
+    app = BnnerApp(runs_root=run_dir.parent, start="card")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_card(pilot, app)
+        editor = screen.query_one("#editor")
+        editor.load_text("---\nlanguage: bn\nlicense: mit: x\n---\nbody\n")
+        await wait_for(pilot, lambda: [p.line for p in screen.problems] == [3], what="the YAML problem on line 3")
+        app.clear_notifications()
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: bool(app._notifications), what="the refusal")
+        message = next(iter(app._notifications)).message
+        assert message.startswith("the existing card, line 3: the YAML metadata does not parse")
+        assert "column" not in message
+        assert editor.text == "---\nlanguage: bn\nlicense: mit: x\n---\nbody\n"  # nothing was replaced
+
+
+async def test_regenerate_refreshes_the_measured_parts_and_keeps_the_users_words(run_dir: Path) -> None:
+    app = BnnerApp(runs_root=run_dir.parent, start="card")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_card(pilot, app)
+        editor = screen.query_one("#editor")
+        mine = editor.text.replace("language: bn\n", "language: bn\nmy_key: mine  # kept\n", 1)
+        mine += "\nMy closing words.\n"
+        mine = mine.replace("value: 0.4444", "value: 0.1", 1)
+        editor.load_text(mine)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "value: 0.1\n" not in editor.text, what="the regenerated card")
+        assert "My closing words." in editor.text and "my_key: mine  # kept\n" in editor.text
+        await wait_for(pilot, lambda: screen.problems == [], what="a valid card")
+
+
+async def test_a_card_that_cannot_be_loaded_says_why_in_the_status_line(run_dir: Path) -> None:
+    (run_dir / "model" / "README.md").write_bytes(b"---\0binary")
+    app = BnnerApp(runs_root=run_dir.parent, start="card")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = card_screen(app)
+        status = screen.query_one("#card-status")
+        await wait_for(pilot, lambda: "binary file" in str(status.render()), what="the status line")
+        assert str(status.render()).startswith("tiny: ")

@@ -53,7 +53,7 @@ def render(
     ),
 ) -> None:
     """Write or update the card from the run's measured numbers; an existing card is kept as a backup."""
-    from bnner_tui.core.card import render_card
+    from bnner_tui.core.card.render import render_card
 
     widgets = None
     if widget:
@@ -81,7 +81,7 @@ def validate(
     run: Path | None = typer.Option(None, "--run", help="Check the model-index numbers against this run."),
 ) -> None:
     """List every problem of a card with its line number; exit 1 if there is any."""
-    from bnner_tui.core.card import validate_card
+    from bnner_tui.core.card.validate import validate_card
 
     target = path
     if path.is_dir():

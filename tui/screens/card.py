@@ -5,6 +5,11 @@ a numbered backup); `core.publish` plans and publishes. What the screen adds is 
 person needs: edit, see the rendered body and every problem with its line at once (debounced,
 so typing never waits), click a problem to jump to its line, keep the widget examples as a
 list, save, dry-run, publish.
+
+Background work follows the screens' one pattern (see `tui.screens`): loading and regenerating
+run in workers that post a typed Message with their result (`CardLoaded`, `CardRegenerated`)
+and simply raise on failure; `WorkerErrors` is the one handler, and `WorkFailed` puts the
+status line right. The publish dialog (`tui.screens.publish`) works the same way.
 """
 
 from __future__ import annotations
@@ -17,17 +22,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.message import Message
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import (
     Button,
-    Checkbox,
     DataTable,
     Footer,
     Header,
     Input,
-    Label,
-    LoadingIndicator,
     Markdown,
     OptionList,
     Select,
@@ -36,196 +39,39 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from bnner_tui.tui.screens import RUN_LIST_REFRESH_S, describe_error, report_error
+from bnner_tui.tui.screens import RUN_LIST_REFRESH_S, WorkerErrors, WorkFailed, describe_error, report_error
+from bnner_tui.tui.screens.publish import PublishDialog
 
 PREVIEW_DELAY_S = 0.3
 
 
-def read_widgets(text: str) -> list[dict[str, str]] | None:
-    """The card's widget examples, or None when its YAML does not parse (validation says where)."""
-    from ruamel.yaml import YAML
-
-    from bnner_tui.core.card import split_front_matter
-
-    yaml_text, _, _ = split_front_matter(text)
-    if yaml_text is None:
-        return None
-    try:
-        meta = YAML(typ="safe").load(yaml_text) or {}
-    except Exception:
-        return None
-    items = meta.get("widget") if isinstance(meta, dict) else None
-    if not isinstance(items, list):
-        return []
-    out = []
-    for item in items:
-        if isinstance(item, dict) and isinstance(item.get("text"), str):
-            entry = {"text": item["text"]}
-            if item.get("example_title"):
-                entry["example_title"] = str(item["example_title"])
-            out.append(entry)
-    return out
-
-
 def card_body(text: str) -> str:
-    from bnner_tui.core.card import split_front_matter
+    from bnner_tui.core.card.frontmatter import split_front_matter
 
     return split_front_matter(text)[1]
 
 
-class PublishDialog(ModalScreen[None]):
-    """Repo id, visibility, PR; a dry-run file list with sizes; then one publish with a clear outcome."""
+class CardLoaded(Message):
+    """The load worker read `run_dir`'s card: the saved README (`saved` is its text) or a fresh one (`saved` None)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
-    DEFAULT_CSS = """
-    PublishDialog { align: center middle; }
-    PublishDialog > Vertical { width: 96; max-width: 98%; height: auto; max-height: 95%;
-        border: thick $primary; background: $surface; padding: 1 2; }
-    PublishDialog #repo-id { width: 1fr; }
-    PublishDialog .row { height: auto; }
-    PublishDialog Checkbox { width: auto; }
-    PublishDialog #plan { height: auto; max-height: 14; }
-    PublishDialog #outcome { height: auto; margin-top: 1; }
-    PublishDialog #outcome.ok { color: $success; }
-    PublishDialog #outcome.fail { color: $error; }
-    PublishDialog LoadingIndicator { height: 1; display: none; }
-    PublishDialog LoadingIndicator.busy { display: block; }
-    PublishDialog #buttons { height: auto; margin-top: 1; }
-    PublishDialog #buttons Button { margin-right: 1; }
-    """
-
-    def __init__(self, run_dir: Path, repo_id: str = "") -> None:
+    def __init__(self, run_dir: Path, text: str, saved: str | None) -> None:
         super().__init__()
         self.run_dir = run_dir
-        self._repo_id = repo_id
-        self.planned: Any = None
-        self.outcome: str | None = None
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(f"Publish {self.run_dir.name} to the Hugging Face Hub", classes="panel-title")
-            with Horizontal(classes="row"):
-                yield Input(self._repo_id, placeholder="repo id: user/name", id="repo-id")
-            with Horizontal(classes="row"):
-                yield Checkbox("private", id="private")
-                yield Checkbox("open a pull request instead of committing to main", id="create-pr")
-            plan_table: DataTable[Any] = DataTable(id="plan", cursor_type="row", zebra_stripes=True)
-            yield plan_table
-            yield Static("", id="plan-total")
-            yield LoadingIndicator(id="busy")
-            yield Static("Start with a dry run: it lists every file and its size, and uploads nothing.", id="outcome")
-            with Horizontal(id="buttons"):
-                yield Button("Dry run", id="dry-run", variant="primary")
-                yield Button("Publish", id="publish", variant="warning", disabled=True)
-                yield Button("Close", id="close")
-
-    def on_mount(self) -> None:
-        table = self.query_one("#plan", DataTable)
-        table.add_column("file in the repo", width=52, key="file")
-        table.add_column("size", width=12, key="size")
-        table.add_column("from", width=20, key="from")
-
-    def _repo(self) -> str:
-        return self.query_one("#repo-id", Input).value.strip()
-
-    def _busy(self, busy: bool) -> None:
-        self.query_one("#busy", LoadingIndicator).set_class(busy, "busy")
-        for button in self.query(Button):
-            if button.id != "close":
-                button.disabled = busy or (button.id == "publish" and self.planned is None)
-
-    def _say(self, text: str, kind: str = "") -> None:
-        out = self.query_one("#outcome", Static)
-        out.set_classes(kind)
-        out.update(Text(text))
-        self.outcome = text
-
-    @on(Input.Changed, "#repo-id")
-    def _repo_changed(self) -> None:
-        # A plan is for one repo id: publishing needs a fresh dry run after any change.
-        self.planned = None
-        self.query_one("#publish", Button).disabled = True
-
-    @on(Button.Pressed, "#dry-run")
-    @on(Input.Submitted, "#repo-id")
-    def action_dry_run(self) -> None:
-        repo = self._repo()
-        if not repo:
-            self._say("Type the repo id first (user/name).", "fail")
-            return
-        self._busy(True)
-        self._say("planning…")
-        self._plan_worker(repo)
-
-    @work(thread=True, exclusive=True, group="publish", exit_on_error=False)
-    def _plan_worker(self, repo: str) -> None:
-        try:
-            from bnner_tui.core.publish import publish
-
-            result = publish(self.run_dir, repo, dry_run=True)
-        except Exception as err:
-            self.app.call_from_thread(self._failed, err)
-            return
-        self.app.call_from_thread(self._planned, result.plan)
-
-    def _planned(self, planned: Any) -> None:
-        from bnner_tui.core.publish import human_size
-
-        self.planned = planned
-        table = self.query_one("#plan", DataTable)
-        table.clear()
-        for f in planned.files:
-            origin = "card (this editor)" if f.source is None else str(f.source.parent.name + "/" + f.source.name)
-            table.add_row(f.path_in_repo, human_size(f.size), origin)
-        self.query_one("#plan-total", Static).update(
-            f"{len(planned.files)} files, {human_size(planned.total_size)} in one commit to {planned.repo_id}"
-        )
-        self._busy(False)
-        if planned.problems:
-            first = planned.problems[0]
-            self._say(f"Dry run done: the card has {len(planned.problems)} problem(s), first {first}.", "fail")
-            self.query_one("#publish", Button).disabled = True
-        else:
-            self._say("Dry run done: nothing was uploaded. Publish sends exactly these files.", "ok")
-
-    @on(Button.Pressed, "#publish")
-    def action_publish(self) -> None:
-        repo = self._repo()
-        if self.planned is None or not repo:
-            self._say("Do a dry run for this repo id first.", "fail")
-            return
-        private = self.query_one("#private", Checkbox).value
-        create_pr = self.query_one("#create-pr", Checkbox).value
-        self._busy(True)
-        self._say(f"publishing to {repo}… (one commit)")
-        self._publish_worker(repo, private, create_pr)
-
-    @work(thread=True, exclusive=True, group="publish", exit_on_error=False)
-    def _publish_worker(self, repo: str, private: bool, create_pr: bool) -> None:
-        try:
-            from bnner_tui.core.publish import publish
-
-            result = publish(self.run_dir, repo, private=private, create_pr=create_pr)
-        except Exception as err:
-            self.app.call_from_thread(self._failed, err)
-            return
-        self.app.call_from_thread(self._published, result)
-
-    def _published(self, result: Any) -> None:
-        self._busy(False)
-        where = result.pr_url or result.commit_url or result.repo_url
-        self._say(f"Published: {where}", "ok")
-
-    def _failed(self, err: BaseException) -> None:
-        self._busy(False)
-        self._say(f"Not published: {describe_error(err)}", "fail")
-
-    @on(Button.Pressed, "#close")
-    def action_close(self) -> None:
-        self.dismiss(None)
+        self.text = text
+        self.saved = saved
 
 
-class CardScreen(Screen[None]):
+class CardRegenerated(Message):
+    """The regenerate worker merged a fresh card of `run_dir` into `base` (the editor's text when asked)."""
+
+    def __init__(self, run_dir: Path, base: str, text: str) -> None:
+        super().__init__()
+        self.run_dir = run_dir
+        self.base = base
+        self.text = text
+
+
+class CardScreen(WorkerErrors, Screen[None]):
     """Edit, preview, validate, save and publish the selected run's model card."""
 
     TITLE = "Card"
@@ -362,34 +208,36 @@ class CardScreen(Screen[None]):
                 self.query_one("#run-pick", Select).value = str(run_dir)
         self.sub_title = run_dir.name
         self._status(f"loading the card of {run_dir.name}…")
-        self._load_worker(run_dir)
+        self._load_card(run_dir)
 
     @work(thread=True, exclusive=True, group="card", exit_on_error=False)
-    def _load_worker(self, run_dir: Path) -> None:
+    def _load_card(self, run_dir: Path) -> None:
         """The saved README if there is one (the user's edits), else a card generated from the run."""
-        try:
-            readme = run_dir / "model" / "README.md"
-            if readme.is_file():
-                text = readme.read_text(encoding="utf-8")
-                saved: str | None = text
-            else:
-                from bnner_tui.core.card import card_text
+        readme = run_dir / "model" / "README.md"
+        if readme.is_file():
+            from bnner_tui.core.card.frontmatter import read_card_file
 
-                text = card_text(run_dir)
-                saved = None
-        except Exception as err:
-            report_error(self.app, err, title="Card")
-            self.app.call_from_thread(self._status, f"{run_dir.name}: {describe_error(err)}")
+            text = read_card_file(readme)
+            self.post_message(CardLoaded(run_dir, text, text))
             return
-        self.app.call_from_thread(self._loaded, run_dir, text, saved)
+        from bnner_tui.core.card.render import card_text
 
-    def _loaded(self, run_dir: Path, text: str, saved: str | None) -> None:
-        if run_dir != self.run_dir:
-            return
-        self.saved_text = saved
+        self.post_message(CardLoaded(run_dir, card_text(run_dir), None))
+
+    @on(CardLoaded)
+    def _loaded(self, message: CardLoaded) -> None:
+        if message.run_dir != self.run_dir:
+            return  # the user picked another run meanwhile
+        self.saved_text = message.saved
         editor = self.query_one("#editor", TextArea)
-        editor.load_text(text)
+        editor.load_text(message.text)
         self._refresh_now()
+
+    @on(WorkFailed)
+    def _work_failed(self, message: WorkFailed) -> None:
+        """`WorkerErrors` has notified; a card that could not be loaded also says so in the status line."""
+        if message.name == "_load_card" and self.run_dir is not None:
+            self._status(f"{self.run_dir.name}: {describe_error(message.error)}")
 
     # -- editing, preview, validation ---------------------------------------------------------
     def is_dirty(self) -> bool:
@@ -406,14 +254,16 @@ class CardScreen(Screen[None]):
         text = self.query_one("#editor", TextArea).text
         self.query_one("#preview", Markdown).update(card_body(text))
         self.validate_now(text)
-        widgets = read_widgets(text)
+        from bnner_tui.core.card.widgets import card_widgets
+
+        widgets = card_widgets(text)
         if widgets is not None:
             self.widgets = widgets
             self._fill_widgets()
         self._update_status()
 
     def validate_now(self, text: str | None = None) -> list[Any]:
-        from bnner_tui.core.card import validate_card
+        from bnner_tui.core.card.validate import validate_card
 
         if text is None:
             text = self.query_one("#editor", TextArea).text
@@ -513,7 +363,7 @@ class CardScreen(Screen[None]):
             return
         editor = self.query_one("#editor", TextArea)
         try:
-            from bnner_tui.core.card import card_text
+            from bnner_tui.core.card.render import card_text
 
             text = card_text(self.run_dir, widgets=widgets, existing=editor.text)
         except Exception as err:
@@ -549,15 +399,25 @@ class CardScreen(Screen[None]):
     def action_regenerate(self) -> None:
         if self.run_dir is None:
             return
-        editor = self.query_one("#editor", TextArea)
-        try:
-            from bnner_tui.core.card import card_text
+        self._status(f"regenerating the card of {self.run_dir.name}…")
+        self._regenerate_card(self.run_dir, self.query_one("#editor", TextArea).text)
 
-            text = card_text(self.run_dir, existing=editor.text or None)
-        except Exception as err:
-            report_error(self.app, err, title="Card")
+    @work(thread=True, exclusive=True, group="card", exit_on_error=False)
+    def _regenerate_card(self, run_dir: Path, base: str) -> None:
+        """The run's measured parts refreshed in `base`, the user's edits kept (choosing the widget
+        examples may read the run's dataset, which is why this is not done on the event loop)."""
+        from bnner_tui.core.card.render import card_text
+
+        self.post_message(CardRegenerated(run_dir, base, card_text(run_dir, existing=base or None)))
+
+    @on(CardRegenerated)
+    def _regenerated(self, message: CardRegenerated) -> None:
+        editor = self.query_one("#editor", TextArea)
+        if message.run_dir != self.run_dir or editor.text != message.base:
+            self.notify("The card changed while it was regenerated: nothing was replaced; regenerate again.")
+            self._update_status()
             return
-        editor.load_text(text)
+        editor.load_text(message.text)
         self._refresh_now()
 
     @on(Button.Pressed, "#publish")
@@ -567,16 +427,6 @@ class CardScreen(Screen[None]):
             return
         if self.is_dirty() and not self.action_save():
             return
-        repo = ""
-        try:
-            from bnner_tui.core.card import REPO_ID_RE, split_front_matter
+        from bnner_tui.core.card.frontmatter import card_repo_id
 
-            yaml_text, _, _ = split_front_matter(self.saved_text or "")
-            for line in (yaml_text or "").splitlines():
-                if line.strip().startswith("- name:"):
-                    candidate = line.split(":", 1)[1].strip().strip("'\"")
-                    repo = candidate if REPO_ID_RE.match(candidate) else ""
-                    break
-        except Exception:
-            repo = ""
-        self.app.push_screen(PublishDialog(self.run_dir, repo))
+        self.app.push_screen(PublishDialog(self.run_dir, card_repo_id(self.saved_text or "") or ""))
