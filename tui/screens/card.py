@@ -73,8 +73,14 @@ def card_body(text: str) -> str:
     return split_front_matter(text)[1]
 
 
-class PublishDialog(ModalScreen[None]):
-    """Repo id, visibility, PR; a dry-run file list with sizes; then one publish with a clear outcome."""
+class PublishDialog(ModalScreen[str | None]):
+    """Repo id, visibility, PR; a dry-run file list with sizes; then one publish with a clear outcome.
+
+    It plans and publishes `card`, the editor's text as it is, saved or not: opening the dialog and
+    the dry run write nothing. Only Publish writes, and only the card it uploaded (to the run's
+    model/README.md, old one kept as a backup); the dialog returns that text so the Card screen
+    knows what is on disk now.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
     DEFAULT_CSS = """
@@ -94,12 +100,14 @@ class PublishDialog(ModalScreen[None]):
     PublishDialog #buttons Button { margin-right: 1; }
     """
 
-    def __init__(self, run_dir: Path, repo_id: str = "") -> None:
+    def __init__(self, run_dir: Path, repo_id: str = "", card: str | None = None) -> None:
         super().__init__()
         self.run_dir = run_dir
         self._repo_id = repo_id
+        self.card = card
         self.planned: Any = None
         self.outcome: str | None = None
+        self.published_card: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -113,7 +121,9 @@ class PublishDialog(ModalScreen[None]):
             yield plan_table
             yield Static("", id="plan-total")
             yield LoadingIndicator(id="busy")
-            yield Static("Start with a dry run: it lists every file and its size, and uploads nothing.", id="outcome")
+            yield Static(
+                "Start with a dry run: it lists every file and its size, and uploads and writes nothing.", id="outcome"
+            )
             with Horizontal(id="buttons"):
                 yield Button("Dry run", id="dry-run", variant="primary")
                 yield Button("Publish", id="publish", variant="warning", disabled=True)
@@ -162,7 +172,7 @@ class PublishDialog(ModalScreen[None]):
         try:
             from bnner_tui.core.publish import publish
 
-            result = publish(self.run_dir, repo, dry_run=True)
+            result = publish(self.run_dir, repo, dry_run=True, card=self.card)
         except Exception as err:
             self.app.call_from_thread(self._failed, err)
             return
@@ -183,10 +193,18 @@ class PublishDialog(ModalScreen[None]):
         self._busy(False)
         if planned.problems:
             first = planned.problems[0]
-            self._say(f"Dry run done: the card has {len(planned.problems)} problem(s), first {first}.", "fail")
+            self._say(
+                f"Dry run done (nothing was uploaded or written): the card has {len(planned.problems)} problem(s),"
+                f" first {first}.",
+                "fail",
+            )
             self.query_one("#publish", Button).disabled = True
         else:
-            self._say("Dry run done: nothing was uploaded. Publish sends exactly these files.", "ok")
+            self._say(
+                "Dry run done: nothing was uploaded or written. Publish sends exactly these files and saves"
+                f" the card as {planned.card_path} (the old one kept as a backup).",
+                "ok",
+            )
 
     @on(Button.Pressed, "#publish")
     def action_publish(self) -> None:
@@ -205,7 +223,7 @@ class PublishDialog(ModalScreen[None]):
         try:
             from bnner_tui.core.publish import publish
 
-            result = publish(self.run_dir, repo, private=private, create_pr=create_pr)
+            result = publish(self.run_dir, repo, private=private, create_pr=create_pr, card=self.card)
         except Exception as err:
             self.app.call_from_thread(self._failed, err)
             return
@@ -213,6 +231,7 @@ class PublishDialog(ModalScreen[None]):
 
     def _published(self, result: Any) -> None:
         self._busy(False)
+        self.published_card = result.plan.card
         where = result.pr_url or result.commit_url or result.repo_url
         self._say(f"Published: {where}", "ok")
 
@@ -222,7 +241,7 @@ class PublishDialog(ModalScreen[None]):
 
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:
-        self.dismiss(None)
+        self.dismiss(self.published_card)
 
 
 class CardScreen(Screen[None]):
@@ -565,13 +584,14 @@ class CardScreen(Screen[None]):
         if self.run_dir is None:
             self.notify("No run selected: pick a finished run first.", severity="warning")
             return
-        if self.is_dirty() and not self.action_save():
-            return
+        # Unsaved edits are NOT saved here: the dialog plans the editor's text as it is, so a dry
+        # run writes nothing (only a real publish writes the card it uploaded).
+        text = self.query_one("#editor", TextArea).text
         repo = ""
         try:
             from bnner_tui.core.card import REPO_ID_RE, split_front_matter
 
-            yaml_text, _, _ = split_front_matter(self.saved_text or "")
+            yaml_text, _, _ = split_front_matter(text)
             for line in (yaml_text or "").splitlines():
                 if line.strip().startswith("- name:"):
                     candidate = line.split(":", 1)[1].strip().strip("'\"")
@@ -579,4 +599,10 @@ class CardScreen(Screen[None]):
                     break
         except Exception:
             repo = ""
-        self.app.push_screen(PublishDialog(self.run_dir, repo))
+        self.app.push_screen(PublishDialog(self.run_dir, repo, card=text), self._after_publish)
+
+    def _after_publish(self, published: str | None) -> None:
+        """A publish wrote the card it uploaded to model/README.md: that text is what is saved now."""
+        if published is not None:
+            self.saved_text = published
+            self._update_status()
