@@ -91,6 +91,11 @@ class PublishPlan:
     def total_size(self) -> int:
         return sum(f.size for f in self.files)
 
+    @property
+    def card_path(self) -> Path:
+        """The one local file a real publish writes (the card, old one kept as a backup); a dry run writes none."""
+        return self.run / "model" / "README.md"
+
 
 @dataclass
 class PublishResult:
@@ -178,11 +183,14 @@ def plan(
     *,
     license: str | None = None,
     include_checkpoints: bool = False,
+    card: str | None = None,
 ) -> PublishPlan:
     """Exactly what would be committed: the model's files and the card (rendered for `repo_id`), with sizes.
 
     Checkpoints (minus optimizer/scheduler/RNG states), logs, events and W&B folders are never in it
-    unless `include_checkpoints` asks for the checkpoints' model files.
+    unless `include_checkpoints` asks for the checkpoints' model files. `card` is the card text to
+    start from instead of RUN/model/README.md (the Card screen's editor, saved or not), so planning
+    an unsaved card never needs writing it first. Reads only: nothing is written.
     """
     run = Path(run_dir).expanduser()
     if repo_id is not None:
@@ -192,7 +200,7 @@ def plan(
     sources = _model_files(run / "model")
     info = load_run(run)
     readme = info.model_dir / "README.md"
-    existing = read_card_file(readme) if readme.exists() else None
+    existing = card if card is not None else (read_card_file(readme) if readme.exists() else None)
     text = card_text(info, repo_id=repo_id, license=license, existing=existing)
     files = [PlannedFile("README.md", len(text.encode("utf-8")), None)]
     files += [PlannedFile(p.name, p.stat().st_size, p) for p in sources]
@@ -295,8 +303,12 @@ def publish(
     dry_run: bool = False,
     token: str | None = None,
     endpoint: str | None = None,
+    card: str | None = None,
 ) -> PublishResult:
     """Create the repo if needed and upload the plan as ONE commit; or, with `dry_run`, only the plan.
+
+    A dry run writes nothing anywhere; a real publish writes one local file, the card it uploads, to
+    `plan.card_path` (old one kept as a backup). `card`: see `plan`.
 
     Order: repo id, weights and card are checked locally; then the token; then a short connection
     probe; then whoami (is the namespace the token's user or one of its orgs?); then create_repo and
@@ -304,7 +316,7 @@ def publish(
     nothing behind.
     """
     repo_id = check_repo_id(repo_id)
-    p = plan(run_dir, repo_id, license=license, include_checkpoints=include_checkpoints)
+    p = plan(run_dir, repo_id, license=license, include_checkpoints=include_checkpoints, card=card)
     if dry_run:
         return PublishResult(plan=p, dry_run=True)
     if p.problems:
@@ -341,7 +353,7 @@ def publish(
         raise _explain(err, repo_id, "create", ep) from None
 
     # Written locally only now: the card that goes up is the card the run folder keeps.
-    backup = atomic_write_text(p.run / "model" / "README.md", p.card, backup=True)
+    backup = atomic_write_text(p.card_path, p.card, backup=True)
     with tempfile.TemporaryDirectory(prefix="bnner-publish-") as tmp:
         stage = Path(tmp) / "repo"
         stage.mkdir()

@@ -26,13 +26,30 @@ SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 _TRUTHY = {"1", "true", "yes", "on"}
 
 
+@dataclass(frozen=True)
+class RandomInit:
+    """`auto` could not have the pretrained model it stands for, so it became a random-init one.
+
+    `expected` is the model the user was promised (mBERT), `why` the short reason the Hub could
+    not supply it ("HF_HUB_OFFLINE is set", "huggingface.co: timed out").
+    """
+
+    expected: str
+    why: str
+
+
 @dataclass
 class ModelChoice:
-    """What the run will train: `kind` is 'hub', 'local' or 'offline'; `reason` is for the user."""
+    """What the run will train: `kind` is 'hub', 'local' or 'offline'; `reason` is for the user.
+
+    `fallback` is set when the user asked for a pretrained model (`auto`) and gets a randomly
+    initialised one instead: the one case callers must tell the user about before training.
+    """
 
     kind: str
     name: str
     reason: str
+    fallback: RandomInit | None = None
 
     def describe(self) -> str:
         return f"{self.name}: {self.reason}"
@@ -49,6 +66,14 @@ def hub_reachable(timeout: float = 3.0) -> tuple[bool, str]:
     return False, f"the hub ({host}) is unreachable ({why})"
 
 
+def hub_unavailable(timeout: float = 3.0) -> str | None:
+    """None when the Hub can be used now, else why not in a few words (for "the Hub is unreachable (...)")."""
+    if hub.offline():
+        return "HF_HUB_OFFLINE is set"
+    why = hub.unreachable_reason(hub.endpoint(), timeout)
+    return None if why is None else f"{hub.host_of(hub.endpoint())}: {why}"
+
+
 def hub_model_cached(repo_id: str) -> bool:
     """True when the model's config and weights are already in the local HF cache."""
     try:
@@ -63,26 +88,41 @@ def hub_model_cached(repo_id: str) -> bool:
     )
 
 
+def _tokenizer_note(tokenizer: str | None) -> str:
+    if tokenizer:
+        return f" with the tokenizer from {tokenizer}"
+    return " with a WordPiece tokenizer trained on the training split"
+
+
+def resolve_auto(*, cached: bool, unavailable: str | None, tokenizer: str | None = None) -> ModelChoice:
+    """What `auto` means given what the probes found; pure, so every caller decides alike.
+
+    `cached`: mBERT is in the local HF cache; `unavailable`: None when the Hub answers, else why
+    not. mBERT when it can be had, else the small BERT built here with random weights, marked as
+    a `fallback` (the user asked for a pretrained model and is not getting one).
+    """
+    if cached:
+        return ModelChoice("hub", DEFAULT_HUB_MODEL, "it is in the local Hugging Face cache")
+    if unavailable is None:
+        return ModelChoice("hub", DEFAULT_HUB_MODEL, "the hub is reachable")
+    return ModelChoice(
+        "offline",
+        "offline small BERT",
+        f"the Hugging Face Hub is unreachable ({unavailable}) and {DEFAULT_HUB_MODEL} is not cached,"
+        " so a small BERT is built locally (random init)" + _tokenizer_note(tokenizer),
+        fallback=RandomInit(DEFAULT_HUB_MODEL, unavailable),
+    )
+
+
 def choose_model(model: str, *, tokenizer: str | None = None, timeout: float = 3.0) -> ModelChoice:
     """Decide what `model` means here, cheaply (no weights loaded), with the reason."""
-    tok_note = (
-        f" with the tokenizer from {tokenizer}"
-        if tokenizer
-        else " with a WordPiece tokenizer trained on the training split"
-    )
+    tok_note = _tokenizer_note(tokenizer)
     if model == "offline":
         return ModelChoice("offline", "offline small BERT", "chosen explicitly (model = offline)" + tok_note)
     if model == "auto":
-        if hub_model_cached(DEFAULT_HUB_MODEL):
-            return ModelChoice("hub", DEFAULT_HUB_MODEL, "it is in the local Hugging Face cache")
-        ok, why = hub_reachable(timeout)
-        if ok:
-            return ModelChoice("hub", DEFAULT_HUB_MODEL, f"the hub is reachable ({why})")
-        return ModelChoice(
-            "offline",
-            "offline small BERT",
-            f"{why} and {DEFAULT_HUB_MODEL} is not cached, so a small BERT is built locally (random init)" + tok_note,
-        )
+        cached = hub_model_cached(DEFAULT_HUB_MODEL)
+        unavailable = None if cached else hub_unavailable(timeout)
+        return resolve_auto(cached=cached, unavailable=unavailable, tokenizer=tokenizer)
     path = Path(model).expanduser()
     if path.exists():
         if not path.is_dir() or not (path / "config.json").exists():
@@ -98,6 +138,74 @@ def choose_model(model: str, *, tokenizer: str | None = None, timeout: float = 3
             f"Model {model} is not in the local cache and {why}: connect, or use --model offline or a local folder."
         )
     return ModelChoice("hub", model, f"downloaded from the hub ({why})")
+
+
+@dataclass(frozen=True)
+class RandomInitNotice:
+    """What to tell the user before training random weights they did not ask for (model `auto`).
+
+    A notebook user expects mBERT; a small BERT trained from scratch at a fine-tuning learning
+    rate scores F1 0.000, and without this they would only find out at the end. The CLI prints
+    `headline()` as its first line, the Train screen asks with all four parts.
+    """
+
+    what: str
+    expected: str
+    why: str
+    consequence: str
+
+    def headline(self) -> str:
+        """One line: what is trained, instead of what, and why."""
+        return (
+            f"training {self.what}, not {self.expected}, because the Hugging Face Hub is unreachable"
+            f" ({self.why}) and {self.expected} is not in the local cache."
+        )
+
+    def remedy(self, *, cli: bool) -> str:
+        """How to get the pretrained model instead, or to train from scratch on purpose."""
+        where = "pass --model with" if cli else "set the model field to"
+        offline = "--model offline" if cli else "model offline"
+        return (
+            f"To fine-tune {self.expected}, {where} a local copy of it (a folder with config.json and the"
+            f" weights), or go online so it can be downloaded; to train from scratch on purpose, use {offline}"
+            " (the cpu preset is tuned for that)."
+        )
+
+
+def random_init_notice(config: Any, choice: ModelChoice) -> RandomInitNotice | None:
+    """The notice when `choice` fell back to random weights for `config`, else None; pure.
+
+    Only a fallback counts: model `offline` (the cpu presets) is random-init by request.
+    """
+    if choice.fallback is None:
+        return None
+    hidden = int(getattr(config, "offline_hidden_size", 256))
+    if getattr(config, "offline_arch", "bert") == "charword":
+        what = f"a randomly initialised small word-level model (char CNN + BiLSTM, hidden size {hidden})"
+    else:
+        layers = int(getattr(config, "offline_layers", 2))
+        what = f"a randomly initialised small BERT ({layers} layer{'s' if layers != 1 else ''}, hidden size {hidden})"
+    expected = choice.fallback.expected
+    consequence = f"It starts knowing no language at all, so expect scores far below {expected}'s"
+    lr = float(getattr(config, "learning_rate", 0.0) or 0.0)
+    if 0.0 < lr < 1e-4:
+        consequence += (
+            f"; at learning rate {lr:g}, a rate for fine-tuning a pretrained model, it learns next to"
+            " nothing: expect word-level F1 near 0.000"
+        )
+    return RandomInitNotice(what=what, expected=expected, why=choice.fallback.why, consequence=consequence + ".")
+
+
+def check_random_init(config: Any, *, timeout: float = 3.0) -> RandomInitNotice | None:
+    """`random_init_notice` for what `config.model` resolves to now.
+
+    Probes (the HF cache, then the Hub for up to `timeout` s) only for `auto`: any other model
+    either is what the user asked for or is refused by `launch.preflight`.
+    """
+    if getattr(config, "model", None) != "auto":
+        return None
+    choice = choose_model("auto", tokenizer=getattr(config, "tokenizer", None), timeout=timeout)
+    return random_init_notice(config, choice)
 
 
 # ---- tokenizers ---------------------------------------------------------------------------------

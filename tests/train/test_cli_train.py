@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,9 @@ from typer.testing import CliRunner
 
 from bnner_tui.core.errors import BnnerError
 from bnner_tui.core.events import EventWriter
-from bnner_tui.core.runs import RunDir, lock_is_held, run_status
+from bnner_tui.core.runs import RunDir, lock_is_held, run_state, run_status
 from bnner_tui.tui.cli import app
+from bnner_tui.tui.cli.train import EXIT_FAILED
 
 BNNER = str(Path(sys.executable).parent / "bnner-tui")
 TINY_FLAGS = [
@@ -350,3 +352,123 @@ def test_disk_estimate_counts_only_known_sizes(tiny_model_dir: Path) -> None:
     small = estimated_run_bytes(TrainConfig(model="offline"))
     assert estimated_run_bytes(TrainConfig(model="auto")) == small  # auto may fall back to it: no false refusal
     assert small < estimated_run_bytes(TrainConfig(model="offline", offline_vocab_size=80000))
+
+
+# ---- model auto with no Hub and no cached mBERT: the first line says so ----------------------------
+
+TUTORIAL_TINY = ["--preset", "tutorial", *TINY_FLAGS[2:]]  # the tutorial recipe, tiny offline dimensions
+
+
+@pytest.fixture
+def no_mbert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The launched CLI sees an empty HF cache (HF_HUB_OFFLINE=1 comes from the autouse fixture)."""
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hf-cache"))
+
+
+def _no_run_folder(root: Path) -> bool:
+    return not root.exists() or not any(root.iterdir())
+
+
+def test_tutorial_without_the_hub_is_refused_without_a_terminal(tmp_path: Path, no_mbert: None) -> None:
+    """A script or CI job would only see the random-init model at its F1 0.000: refuse, with what,
+    why and what to do in the first line, before any run folder exists."""
+    root = tmp_path / "runs"
+    result = subprocess.run(
+        [BNNER, "train", "--preset", "tutorial", "--output-root", str(root)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(
+        "error: Not started: model auto means a randomly initialised small BERT (2 layers, hidden size 256),"
+        " not bert-base-multilingual-cased, because the Hugging Face Hub is unreachable (HF_HUB_OFFLINE is set)"
+    ), first
+    assert "pass --model with a local copy" in first and "go online" in first and "--allow-random-init" in first
+    assert "F1 near 0.000" in first
+    assert _no_run_folder(root)
+
+
+def test_in_a_terminal_it_asks_after_saying_so_and_no_starts_nothing(tmp_path: Path, no_mbert: None) -> None:
+    """With a terminal: the warning is the first line, then a [y/N] question; `n` starts nothing."""
+    import pty
+    import re
+    import select
+
+    root = tmp_path / "runs"
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [BNNER, "train", "--preset", "tutorial", "--output-root", str(root)],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "100"},
+    )
+    os.close(follower)
+    out = b""
+
+    def read_until(done: Callable[[bytes], bool], timeout: float = 60) -> None:
+        nonlocal out
+        deadline = time.monotonic() + timeout
+        while not done(out) and time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 1.0)
+            if ready:
+                try:
+                    chunk = os.read(leader, 4096)
+                except OSError:  # the child closed the terminal
+                    return
+                if not chunk:
+                    return
+                out += chunk
+
+    try:
+        read_until(lambda b: b"[y/N]" in b)
+        assert b"[y/N]" in out, out
+        os.write(leader, b"n\n")
+        read_until(lambda b: b"Not started." in b)
+        assert proc.wait(timeout=30) == EXIT_FAILED
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(leader)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out.decode("utf-8", "replace")).replace("\r", "")
+    lines = text.splitlines()
+    assert lines[0].startswith(
+        "warning: training a randomly initialised small BERT (2 layers, hidden size 256),"
+        " not bert-base-multilingual-cased, because the Hugging Face Hub is unreachable (HF_HUB_OFFLINE is set)"
+    ), lines
+    assert "pass --model with a local copy" in lines[0] and "go online" in lines[0]
+    assert "F1 near 0.000" in lines[1]
+    assert "Train this random-init model anyway? [y/N]" in text and "Not started." in text
+    assert _no_run_folder(root)
+
+
+@pytest.mark.slow
+@worker_landed
+def test_allow_random_init_says_so_first_then_trains_it(tmp_path: Path, no_mbert: None) -> None:
+    root = tmp_path / "runs"
+    args = ["--max-steps", "1", "--run-name", "ri", "--output-root", str(root), "--allow-random-init", "--detach"]
+    result = subprocess.run(
+        [BNNER, "train", *TUTORIAL_TINY, *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(
+        "warning: training a randomly initialised small BERT (1 layer, hidden size 32),"
+        " not bert-base-multilingual-cased, because the Hugging Face Hub is unreachable (HF_HUB_OFFLINE is set)"
+    ), lines
+    assert "pass --model with a local copy" in lines[0] and "go online" in lines[0]
+    assert lines[2].startswith("Run ri in")
+    from bnner_tui.core.train.launch import wait_for_exit
+
+    assert wait_for_exit(root / "ri", 300), _log(root / "ri")
+    assert run_status(root / "ri") == "finished", _log(root / "ri")
+    assert "offline small BERT" in (run_state(root / "ri").model or "")

@@ -96,3 +96,49 @@ def test_label_order_refuses_unknown_labels(tiny_model_dir: Path) -> None:
     assert M.label_order_for(str(tiny_model_dir), ["O", "B-PER", "I-PER"]) == WIKIANN_LABELS
     with pytest.raises(BnnerError, match="B-MISC"):
         M.label_order_for(str(tiny_model_dir), [*WIKIANN_LABELS, "B-MISC", "I-MISC"])
+
+
+# ---- model `auto` without the Hub: decided in core, asked about by the CLI and the Train screen ---
+
+
+def test_auto_resolution_is_pure_and_marks_only_the_random_init_fallback() -> None:
+    cached = M.resolve_auto(cached=True, unavailable="HF_HUB_OFFLINE is set")
+    online = M.resolve_auto(cached=False, unavailable=None)
+    assert (cached.kind, cached.name, cached.fallback) == ("hub", M.DEFAULT_HUB_MODEL, None)
+    assert (online.kind, online.fallback) == ("hub", None)
+    offline = M.resolve_auto(cached=False, unavailable="huggingface.co: timed out")
+    assert offline.kind == "offline"
+    assert offline.fallback == M.RandomInit(M.DEFAULT_HUB_MODEL, "huggingface.co: timed out")
+    assert "unreachable (huggingface.co: timed out)" in offline.reason and "random init" in offline.reason
+    # Model `offline` is random-init on request: never a fallback.
+    assert M.choose_model("offline").fallback is None
+
+
+def test_random_init_notice_says_what_why_consequence_and_remedy() -> None:
+    from bnner_tui.core.config import TrainConfig
+
+    tutorial = TrainConfig.from_preset("tutorial")
+    fallback = M.resolve_auto(cached=False, unavailable="HF_HUB_OFFLINE is set")
+    notice = M.random_init_notice(tutorial, fallback)
+    assert notice is not None
+    assert notice.what == "a randomly initialised small BERT (2 layers, hidden size 256)"
+    assert notice.headline() == (
+        "training a randomly initialised small BERT (2 layers, hidden size 256), not bert-base-multilingual-cased,"
+        " because the Hugging Face Hub is unreachable (HF_HUB_OFFLINE is set) and bert-base-multilingual-cased"
+        " is not in the local cache."
+    )
+    assert "learning rate 2e-05" in notice.consequence and "F1 near 0.000" in notice.consequence
+    assert "--model" in notice.remedy(cli=True) and "go online" in notice.remedy(cli=True)
+    assert "model field" in notice.remedy(cli=False)
+    # A from-scratch learning rate: no F1-near-0 claim, the honest "far below" stays.
+    fast = M.random_init_notice(tutorial.with_overrides(learning_rate=1e-3), fallback)
+    assert fast is not None and "0.000" not in fast.consequence and "far below" in fast.consequence
+    assert M.random_init_notice(tutorial, M.resolve_auto(cached=True, unavailable=None)) is None
+
+
+def test_check_random_init_probes_only_for_auto(empty_hf_cache: Path) -> None:
+    from bnner_tui.core.config import TrainConfig
+
+    notice = M.check_random_init(TrainConfig.from_preset("tutorial"))  # HF_HUB_OFFLINE=1, empty cache
+    assert notice is not None and notice.why == "HF_HUB_OFFLINE is set"
+    assert M.check_random_init(TrainConfig.from_preset("cpu")) is None  # model offline: asked for

@@ -166,7 +166,7 @@ async def test_publish_dry_run_lists_files_then_offline_publish_fails_clearly(ru
         await wait_for(pilot, lambda: isinstance(app.screen, PublishDialog))
         dialog = app.screen
         assert isinstance(dialog, PublishDialog)
-        assert (run_dir / "model" / "README.md").exists()  # unsaved edits are saved (with backup) first
+        assert not (run_dir / "model" / "README.md").exists()  # opening the dialog writes nothing
         assert dialog.query_one("#publish").disabled
         dialog.query_one("#repo-id").value = "someone/bn-ner-tiny"
         await pilot.click("#dry-run")
@@ -185,6 +185,45 @@ async def test_publish_dry_run_lists_files_then_offline_publish_fails_clearly(ru
         assert "\n" not in dialog.outcome
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen)
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every file and folder under `root`: size, mtime (ns), bytes for files."""
+    return {
+        str(p.relative_to(root)): (p.lstat().st_size, p.lstat().st_mtime_ns, p.read_bytes() if p.is_file() else b"")
+        for p in sorted([root, *root.rglob("*")])
+    }
+
+
+@pytest.mark.parametrize("saved_card", [False, True])
+async def test_publish_dry_run_of_unsaved_edits_writes_nothing(run_dir: Path, saved_card: bool) -> None:
+    """Publish… then Dry run, with edits not saved: the plan holds the editor's text, the run
+    folder is untouched (no README.md, no backup), and the dialog says what Publish would write."""
+    readme = run_dir / "model" / "README.md"
+    if saved_card:
+        readme.write_text("---\nlicense: mit\n---\n# Saved by the user\n", encoding="utf-8")
+    app = BnnerApp(runs_root=run_dir.parent, start="card")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = card_screen(app)
+        await wait_for(pilot, lambda: bool(screen.query_one("#editor").text))
+        editor = screen.query_one("#editor")
+        editor.load_text(editor.text + "\nAn unsaved sentence.\n")
+        await wait_for(pilot, screen.is_dirty)
+        before = _tree(run_dir.parent)
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: isinstance(app.screen, PublishDialog))
+        dialog = app.screen
+        dialog.query_one("#repo-id").value = "someone/bn-ner-tiny"
+        await pilot.click("#dry-run")
+        await wait_for(pilot, lambda: dialog.planned is not None)
+        assert _tree(run_dir.parent) == before
+        assert "An unsaved sentence." in dialog.planned.card  # the dry run plans what the editor holds
+        assert dialog.outcome is not None and "nothing was uploaded or written" in dialog.outcome
+        assert str(readme) in dialog.outcome
+        assert screen.is_dirty()  # still unsaved: nothing pretended otherwise
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert _tree(run_dir.parent) == before
 
 
 async def test_no_finished_run_says_what_to_do(tmp_path: Path) -> None:

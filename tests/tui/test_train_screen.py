@@ -472,3 +472,79 @@ async def test_launch_from_a_form_field_with_ctrl_l_trains_a_real_run_to_the_end
         assert "offline" in (mon.state.model or "")
         assert mon.query_one("#mon-entities", DataTable).row_count >= 2
         assert (run / "model" / "config.json").exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Model auto without the Hub: the screen asks before a random-init run (core decides, see
+# core.train.models.check_random_init).
+
+
+@pytest.fixture
+def no_mbert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty HF cache for this process and the training process it launches (HF_HUB_OFFLINE=1 is set)."""
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hf-cache"))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty-hf-cache"))
+
+
+async def _tutorial_form(pilot, screen, run_name: str) -> None:
+    from textual.widgets import Input, Select
+
+    screen.query_one("#preset", Select).value = "tutorial"
+    await wait_for(pilot, lambda: screen.query_one("#f-learning_rate", Input).value == "2e-05")
+    tiny = {
+        "max_steps": "1",
+        "offline_hidden_size": "32",
+        "offline_layers": "1",
+        "offline_heads": "2",
+        "offline_vocab_size": "500",
+        "eval_every": "1",
+        "save_every": "1",
+        "run_name": run_name,
+    }
+    for key, value in tiny.items():
+        screen.query_one(f"#f-{key}", Input).value = value
+    await wait_for(pilot, lambda: screen.config is not None and screen.config.run_name == run_name)
+    assert screen.config.model == "auto"
+
+
+async def test_escape_on_the_random_init_question_starts_nothing(tmp_path: Path, no_mbert: None) -> None:
+    from textual.widgets import Button
+
+    from bnner_tui.tui.screens.train import RandomInitDialog
+
+    root = tmp_path / "runs"
+    app = TrainApp(root)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = app.screen
+        await _tutorial_form(pilot, screen, "not-this")
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: isinstance(app.screen, RandomInitDialog))
+        dialog = app.screen
+        text = " ".join(str(s.render()) for s in dialog.query(Static))
+        assert "randomly initialised small BERT (1 layer, hidden size 32), not bert-base-multilingual-cased" in text
+        assert "Hugging Face Hub is unreachable (HF_HUB_OFFLINE is set)" in text
+        assert "F1 near 0.000" in text and "go online" in text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        await wait_for(pilot, lambda: any("Not launched" in str(n.message) for n in app._notifications))
+        assert not screen.query_one("#launch", Button).disabled
+        assert screen.run_dir is None and not (root / "not-this").exists()
+
+
+@pytest.mark.slow
+async def test_enter_on_the_random_init_question_launches_the_run(tmp_path: Path, no_mbert: None) -> None:
+    from bnner_tui.tui.screens.train import RandomInitDialog
+
+    root = tmp_path / "runs"
+    run = root / "anyway"
+    app = TrainApp(root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await _tutorial_form(pilot, screen, "anyway")
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: isinstance(app.screen, RandomInitDialog))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.run_dir == run, timeout=30)
+        mon = screen.query_one(RunMonitor)
+        await wait_for(pilot, lambda: mon.state.status == "finished", timeout=240)
+        assert "offline small BERT" in (mon.state.model or "")  # what the question said would train

@@ -133,6 +133,13 @@ def publish_cmd(
         _out.print(f"dry run: would commit to {repo}:")
         for line in format_plan(result.plan):
             _out.print("  " + line)
+        card_path = result.plan.card_path
+        verb = "replace" if card_path.exists() else "create"
+        kept = " (the current one kept as a backup)" if card_path.exists() else ""
+        _out.print(
+            "dry run: nothing was uploaded or written;"
+            f" publishing would also {verb} {card_path} with the card above{kept}."
+        )
         for problem in result.plan.problems:
             warn(f"line {problem.line}: {problem.message}", label="card problem:", console=_err)
         return

@@ -12,6 +12,7 @@ Only typer, rich and light core modules are imported at top level (start-up time
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -396,12 +397,17 @@ def train_command(
     set_: list[str] | None = typer.Option(None, "--set", help="Any other TrainConfig key: --set warmup_ratio=0.1."),
     resume: str | None = typer.Option(None, "--resume", help="Continue this run (name or folder) from its checkpoint."),
     detach: bool = typer.Option(False, "--detach", help="Start the run and return; follow it later."),
+    allow_random_init: bool = typer.Option(
+        False,
+        "--allow-random-init",
+        help="With model auto and no Hub (and mBERT not cached), train the small random-init model without asking.",
+    ),
     **config_flags: Any,
 ) -> None:
     """Fine-tune a token classifier: launches the training process and follows its progress."""
     from bnner_tui.core.config import resolve_config
     from bnner_tui.core.runs import find_run
-    from bnner_tui.core.train.launch import launch, resume_run
+    from bnner_tui.core.train.launch import launch, preflight, resume_run
 
     flags: dict[str, Any] = dict(config_flags)  # one option per TrainConfig field with `cli` names
     output_root = flags.get("output_root")
@@ -421,6 +427,8 @@ def train_command(
     else:
         overrides = {**extra, **{k: v for k, v in flags.items() if v is not None}}
         cfg = resolve_config(config_file=config_file, preset=preset, overrides=overrides)
+        preflight(cfg)  # its one-sentence refusals come before the question below
+        _confirm_random_init(cfg, allow=allow_random_init)
         proc = launch(cfg)
         run = proc.run_dir
         offset = 0
@@ -438,6 +446,35 @@ def train_command(
     code = _EXIT.get(status, EXIT_FAILED)
     if code:
         raise typer.Exit(code)
+
+
+def _confirm_random_init(cfg: Any, *, allow: bool) -> None:
+    """Model `auto` without mBERT (no Hub, not cached) trains random weights: say so FIRST, then
+    go on (`--allow-random-init`), ask (a terminal), or refuse (a script: nobody would see it
+    before the F1 0.000 at the end). Prints nothing when the pretrained model is what will train."""
+    from rich.text import Text
+
+    from bnner_tui.core.train.models import check_random_init
+
+    notice = check_random_init(cfg)
+    if notice is None:
+        return
+    if not allow and not sys.stdin.isatty():
+        raise BnnerError(
+            f"Not started: model auto means {notice.what}, not {notice.expected}, because the Hugging Face Hub is"
+            f" unreachable ({notice.why}) and {notice.expected} is not in the local cache."
+            f" {notice.consequence} {notice.remedy(cli=True)} To train it anyway, add --allow-random-init."
+        )
+    # One line (soft_wrap: never broken at the terminal width) with what, why and what to do.
+    console.print(
+        Text.assemble(("warning: ", "bold yellow"), f"{notice.headline()} {notice.remedy(cli=True)}"), soft_wrap=True
+    )
+    console.print(Text(f"  {notice.consequence}"), soft_wrap=True)
+    if allow:
+        return
+    if not typer.confirm("Train this random-init model anyway?", default=False):
+        console.print("Not started.")
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _with_config_options(command: Any) -> Any:

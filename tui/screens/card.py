@@ -425,8 +425,15 @@ class CardScreen(WorkerErrors, Screen[None]):
         if self.run_dir is None:
             self.notify("No run selected: pick a finished run first.", severity="warning")
             return
-        if self.is_dirty() and not self.action_save():
-            return
+        # Unsaved edits are NOT saved here: the dialog plans the editor's text as it is, so a dry
+        # run writes nothing (only a real publish writes the card it uploaded).
         from bnner_tui.core.card.frontmatter import card_repo_id
 
-        self.app.push_screen(PublishDialog(self.run_dir, card_repo_id(self.saved_text or "") or ""))
+        text = self.query_one("#editor", TextArea).text
+        self.app.push_screen(PublishDialog(self.run_dir, card_repo_id(text) or "", card=text), self._after_publish)
+
+    def _after_publish(self, published: str | None) -> None:
+        """A publish wrote the card it uploaded to model/README.md: that text is what is saved now."""
+        if published is not None:
+            self.saved_text = published
+            self._update_status()

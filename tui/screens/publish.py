@@ -38,8 +38,14 @@ class Published(Message):
         self.result = result
 
 
-class PublishDialog(WorkerErrors, ModalScreen[None]):
-    """Repo id, visibility, PR; a dry-run file list with sizes; then one publish with a clear outcome."""
+class PublishDialog(WorkerErrors, ModalScreen[str | None]):
+    """Repo id, visibility, PR; a dry-run file list with sizes; then one publish with a clear outcome.
+
+    It plans and publishes `card`, the editor's text as it is, saved or not: opening the dialog and
+    the dry run write nothing. Only Publish writes, and only the card it uploaded (to the run's
+    model/README.md, old one kept as a backup); the dialog returns that text so the Card screen
+    knows what is on disk now.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
     DEFAULT_CSS = """
@@ -59,12 +65,14 @@ class PublishDialog(WorkerErrors, ModalScreen[None]):
     PublishDialog #buttons Button { margin-right: 1; }
     """
 
-    def __init__(self, run_dir: Path, repo_id: str = "") -> None:
+    def __init__(self, run_dir: Path, repo_id: str = "", card: str | None = None) -> None:
         super().__init__()
         self.run_dir = run_dir
         self._repo_id = repo_id
+        self.card = card
         self.planned: Any = None
         self.outcome: str | None = None
+        self.published_card: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -78,7 +86,10 @@ class PublishDialog(WorkerErrors, ModalScreen[None]):
             yield plan_table
             yield Static("", id="plan-total")
             yield LoadingIndicator(id="busy")
-            yield Static("Start with a dry run: it lists every file and its size, and uploads nothing.", id="outcome")
+            yield Static(
+                "Start with a dry run: it lists every file and its size, and uploads and writes nothing.",
+                id="outcome",
+            )
             with Horizontal(id="buttons"):
                 yield Button("Dry run", id="dry-run", variant="primary")
                 yield Button("Publish", id="publish", variant="warning", disabled=True)
@@ -126,7 +137,7 @@ class PublishDialog(WorkerErrors, ModalScreen[None]):
     def _plan_publish(self, repo: str) -> None:
         from bnner_tui.core.publish import publish
 
-        self.post_message(PublishPlanned(publish(self.run_dir, repo, dry_run=True).plan))
+        self.post_message(PublishPlanned(publish(self.run_dir, repo, dry_run=True, card=self.card).plan))
 
     @on(PublishPlanned)
     def _planned(self, message: PublishPlanned) -> None:
@@ -145,10 +156,18 @@ class PublishDialog(WorkerErrors, ModalScreen[None]):
         self._busy(False)
         if planned.problems:
             first = planned.problems[0]
-            self._say(f"Dry run done: the card has {len(planned.problems)} problem(s), first {first}.", "fail")
+            self._say(
+                f"Dry run done (nothing was uploaded or written): the card has {len(planned.problems)} problem(s),"
+                f" first {first}.",
+                "fail",
+            )
             self.query_one("#publish", Button).disabled = True
         else:
-            self._say("Dry run done: nothing was uploaded. Publish sends exactly these files.", "ok")
+            self._say(
+                "Dry run done: nothing was uploaded or written. Publish sends exactly these files and saves"
+                f" the card as {planned.card_path} (the old one kept as a backup).",
+                "ok",
+            )
 
     @on(Button.Pressed, "#publish")
     def action_publish(self) -> None:
@@ -166,12 +185,13 @@ class PublishDialog(WorkerErrors, ModalScreen[None]):
     def _publish(self, repo: str, private: bool, create_pr: bool) -> None:
         from bnner_tui.core.publish import publish
 
-        self.post_message(Published(publish(self.run_dir, repo, private=private, create_pr=create_pr)))
+        self.post_message(Published(publish(self.run_dir, repo, private=private, create_pr=create_pr, card=self.card)))
 
     @on(Published)
     def _published(self, message: Published) -> None:
         self._busy(False)
         result = message.result
+        self.published_card = result.plan.card
         where = result.pr_url or result.commit_url or result.repo_url
         self._say(f"Published: {where}", "ok")
 
@@ -183,4 +203,4 @@ class PublishDialog(WorkerErrors, ModalScreen[None]):
 
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:
-        self.dismiss(None)
+        self.dismiss(self.published_card)

@@ -12,7 +12,10 @@ Why it is built this way:
 - Launch, Cancel and Resume are priority bindings on keys no text widget uses (ctrl+l,
   ctrl+g, ctrl+r), so they work and show in the footer wherever focus is, a form field included;
 - workers post typed messages (`RunLaunched`, `RunControlled`, `RunsListed`) and simply raise
-  on failure: `WorkerErrors` is the one handler for failed workers.
+  on failure: `WorkerErrors` is the one handler for failed workers;
+- before launching, core decides whether model `auto` would fall back to random weights (no
+  Hub, mBERT not cached: `core.train.models.check_random_init`); the screen only asks, in
+  `RandomInitDialog`, because that run would end at F1 0.000 with nobody having noticed why.
 """
 
 from __future__ import annotations
@@ -27,12 +30,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from bnner_tui.core.config import PRESETS, SPECS, TrainConfig
 from bnner_tui.core.errors import ConfigError
 from bnner_tui.core.runstate import RESUMABLE
+from bnner_tui.core.train.models import RandomInitNotice
 from bnner_tui.tui.screens import WorkerErrors, WorkFailed
 from bnner_tui.tui.widgets.monitor import RunMonitor
 from bnner_tui.tui.widgets.monitor.commands import ScreenActions
@@ -109,6 +113,73 @@ def form_to_config(base: TrainConfig, values: dict[str, str]) -> tuple[TrainConf
             if message not in problems.get(key, []):
                 problems.setdefault(key if key in values else "", []).append(message)
     return config, problems
+
+
+class LaunchChecked(Message):
+    """The pre-launch check passed; `notice` is set when the run would train random weights unasked."""
+
+    def __init__(self, config: TrainConfig, notice: RandomInitNotice | None) -> None:
+        super().__init__()
+        self.config = config
+        self.notice = notice
+
+
+class RandomInitDialog(ModalScreen[bool]):
+    """Asks before a run trains a randomly initialised model the user did not choose.
+
+    Says what would be trained, why (the Hub), what follows (F1 near 0 at a fine-tuning rate) and
+    how to get the pretrained model instead. "Train anyway" has the focus, so Enter goes on;
+    Escape (or Cancel) goes back to the form with nothing started.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "answer(False)", "Cancel")]
+    DEFAULT_CSS = """
+    RandomInitDialog { align: center middle; }
+    RandomInitDialog > Vertical { width: 84; max-width: 96%; height: auto; max-height: 95%;
+        border: thick $warning; background: $surface; padding: 1 2; }
+    RandomInitDialog #random-init-title { text-style: bold; color: $warning; }
+    RandomInitDialog Static { margin-top: 1; }
+    RandomInitDialog #random-init-buttons { height: auto; margin-top: 1; }
+    RandomInitDialog #random-init-buttons Button { margin-right: 1; }
+    """
+
+    def __init__(self, notice: RandomInitNotice) -> None:
+        super().__init__()
+        self.notice = notice
+
+    def compose(self) -> ComposeResult:
+        from rich.text import Text
+
+        n = self.notice
+        with Vertical():
+            yield Label(f"Train a randomly initialised model instead of {n.expected}?", id="random-init-title")
+            yield Static(Text(f"This run would train {n.what}, not {n.expected}."), id="random-init-what")
+            yield Static(
+                Text(
+                    f"Why: the Hugging Face Hub is unreachable ({n.why}) and {n.expected}"
+                    " is not in the local cache, so model auto falls back to random weights."
+                ),
+                id="random-init-why",
+            )
+            yield Static(Text(n.consequence), id="random-init-consequence")
+            yield Static(Text(n.remedy(cli=False)), id="random-init-remedy")
+            with Horizontal(id="random-init-buttons"):
+                yield Button("Train anyway (Enter)", id="random-init-yes", variant="warning")
+                yield Button("Cancel (Esc)", id="random-init-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#random-init-yes", Button).focus()
+
+    @on(Button.Pressed, "#random-init-yes")
+    def _yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#random-init-no")
+    def _no(self) -> None:
+        self.dismiss(False)
+
+    def action_answer(self, go: bool) -> None:
+        self.dismiss(go)
 
 
 class RunLaunched(Message):
@@ -301,7 +372,33 @@ class TrainScreen(WorkerErrors, Screen):
         if not config.run_name:
             config = config.with_overrides(run_name=config.resolved_run_name())
         self.query_one("#launch", Button).disabled = True
-        self._launch(config)
+        self._check_launch(config)
+
+    @work(thread=True, exclusive=True, group="launch-check", exit_on_error=False)
+    def _check_launch(self, config: TrainConfig) -> None:
+        """Preflight's refusals first, then whether `auto` would mean random weights (it may wait
+        up to a few seconds for the Hub, hence a thread)."""
+        from bnner_tui.core.train.launch import preflight
+        from bnner_tui.core.train.models import check_random_init
+
+        preflight(config)
+        self.post_message(LaunchChecked(config, check_random_init(config)))
+
+    @on(LaunchChecked)
+    def _launch_checked(self, message: LaunchChecked) -> None:
+        if message.notice is None:
+            self._launch(message.config)
+            return
+        config = message.config
+
+        def answered(go: bool | None) -> None:
+            if go:
+                self._launch(config)
+            else:
+                self.notify("Not launched: nothing was started.")
+                self.validate_form()
+
+        self.app.push_screen(RandomInitDialog(message.notice), answered)
 
     @work(thread=True, exclusive=True, group="run-control", exit_on_error=False)
     def _launch(self, config: TrainConfig) -> None:
@@ -319,7 +416,7 @@ class TrainScreen(WorkerErrors, Screen):
     @on(WorkFailed)
     def _work_failed(self, message: WorkFailed) -> None:
         """`WorkerErrors` has told the user; put the controls back as they were."""
-        if message.group == "run-control":
+        if message.group in ("run-control", "launch-check"):
             self.validate_form()
             self._sync_buttons()
 
