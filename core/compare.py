@@ -303,7 +303,9 @@ def curves_svg(curves: Sequence[Curve], title: str, *, width: int = 800, height:
     breaks its line rather than drawing through the gap."""
     left, right, top, bottom = 70, 170, 40, 50
     pw, ph = width - left - right, height - top - bottom
-    points = [(s, v) for c in curves for s, v in zip(c.steps, c.values, strict=True) if math.isfinite(v)]
+    points = [(float(s), v) for c in curves for s, v in zip(c.steps, c.values, strict=True) if math.isfinite(v)]
+    x0: float
+    x1: float
     if points:
         x0, x1 = min(p[0] for p in points), max(p[0] for p in points)
         y0, y1 = min(p[1] for p in points), max(p[1] for p in points)

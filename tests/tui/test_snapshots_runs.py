@@ -226,7 +226,7 @@ def test_runs_screen_table_and_overlay(snap_compare, runs_workspace: Path) -> No
         await pilot.press("space")
         table.move_cursor(row=table.get_row_index(str(Path("runs") / "beta-cancelled")))
         await pilot.press("space")
-        plot = screen.query_one("#overlay-f1", CurvePlot)
+        plot = screen.query_one("#overlay-metric", CurvePlot)
         await _until(pilot, lambda: [s.label for s in plot.series] == ["alpha-finished", "beta-cancelled"], "overlay")
         pilot.app.clear_notifications()
         await pilot.pause()
