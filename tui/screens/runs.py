@@ -171,6 +171,7 @@ class RunsScreen(WorkerErrors, Screen):
         self.shown_curves: list[compare.Curve] = []
         self.exported: Path | None = None
         self._columns: tuple[tuple[str, str], ...] = ()
+        self._diff_shown: tuple[Any, ...] | None = None
         self.selected: Path | None = None
         self.marked: list[Path] = []
         self.predictions: list[Any] = []
@@ -431,6 +432,10 @@ class RunsScreen(WorkerErrors, Screen):
     def _show_diff(self) -> None:
         """Every setting in which the marked runs differ: one row per setting, one column per run."""
         runs = [run for run in self.marked if str(run) in self.configs]
+        shown = (tuple(runs), tuple(repr(self.configs[str(run)]) for run in runs))
+        if shown == self._diff_shown:
+            return  # a refresh of the run list changed nothing here: the cursor stays put
+        self._diff_shown = shown
         table = self.query_one("#diff-table", DataTable)
         note = self.query_one("#diff-note", Static)
         table.clear(columns=True)
