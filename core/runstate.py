@@ -132,7 +132,12 @@ class RunState:
     eval_steps: list[int] = field(default_factory=list)
     eval_f1: list[float] = field(default_factory=list)
     eval_loss: list[float] = field(default_factory=list)
+    # Parallel to eval_steps (nan where an eval did not report one): the Runs screen overlays them.
+    eval_precision: list[float] = field(default_factory=list)
+    eval_recall: list[float] = field(default_factory=list)
     type_f1: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    type_precision: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    type_recall: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     per_type: dict[str, Scores] = field(default_factory=dict)
     overall: Scores | None = None
     eval_split: str | None = None
@@ -243,9 +248,15 @@ class RunState:
                 self.eval_steps.append(e.step)
                 self.eval_f1.append(f1)
                 self.eval_loss.append(e.loss if e.loss is not None else float("nan"))
+                self.eval_precision.append(_or_nan(e.overall.precision))
+                self.eval_recall.append(_or_nan(e.overall.recall))
             for name, score in self.per_type.items():
                 if score.f1 is not None:
                     self.type_f1.setdefault(name, []).append((e.step, score.f1))
+                if score.precision is not None:
+                    self.type_precision.setdefault(name, []).append((e.step, score.precision))
+                if score.recall is not None:
+                    self.type_recall.setdefault(name, []).append((e.step, score.recall))
         return {EVAL, CURVES, PROGRESS}
 
     def _on_checkpoint(self, e: Checkpoint) -> set[str]:
@@ -356,6 +367,10 @@ class RunState:
 
     def copy(self) -> RunState:
         return copy.deepcopy(self)
+
+
+def _or_nan(value: float | None) -> float:
+    return float("nan") if value is None else value
 
 
 def fold(events: list[Event], *, curves: bool = True) -> RunState:

@@ -6,7 +6,9 @@ first time the user opens it, and screens import torch/transformers/datasets onl
 workers, so the first frame costs Textual and nothing else (tests/test_startup_imports.py).
 
 Screens share state through the app: `runs_root`, `data_source`, `selected_run` (a reactive
-the Tag and Card screens watch; the Runs screen sets it or posts `RunSelected`).
+the Tag and Card screens watch; the Runs screen sets it or posts `RunSelected`), and
+`loaded_source`/`loaded_tokenizer` (reactives the Train form watches; the Data screen posts
+`DataLoaded`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from bnner_tui.tui import cells
-from bnner_tui.tui.messages import RunSelected
+from bnner_tui.tui.messages import DataLoaded, RunSelected
 
 # mode name -> (key, title, module, class name). Train and Runs belong to tui-runs.
 SCREENS: dict[str, tuple[str, str, str, str]] = {
@@ -59,6 +61,10 @@ class BnnerApp(App[None]):
 
     selected_run: reactive[Path | None] = reactive(None)
     """The run that Tag and Card work on; set by the Runs screen (or RunSelected)."""
+    loaded_source: reactive[str | None] = reactive(None)
+    """The source the Data screen has loaded (DataLoaded); the Train form's data starts from it."""
+    loaded_tokenizer: reactive[str | None] = reactive(None)
+    """The tokenizer the Data screen has loaded (DataLoaded); the Train form's tokenizer starts from it."""
 
     def __init__(
         self,
@@ -157,6 +163,12 @@ class BnnerApp(App[None]):
 
     def on_run_selected(self, message: RunSelected) -> None:
         self.selected_run = message.run_dir
+
+    def on_data_loaded(self, message: DataLoaded) -> None:
+        if message.source is not None:
+            self.loaded_source = message.source
+        if message.tokenizer is not None:
+            self.loaded_tokenizer = message.tokenizer
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for mode, (key, title, _, _) in SCREENS.items():

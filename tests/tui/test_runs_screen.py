@@ -158,7 +158,7 @@ async def test_runs_table_overlay_and_confusion(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: app.selected_run == b)
         await pilot.press("space")
         assert screen.marked == [a, b]
-        f1_plot = screen.query_one("#overlay-f1", CurvePlot)
+        f1_plot = screen.query_one("#overlay-metric", CurvePlot)
         await wait_for(pilot, lambda: len(f1_plot.series) == 2)
         assert [s.label for s in f1_plot.series] == ["alpha", "beta"]
         assert list(f1_plot.series[0].y) == [0.2, 0.4, 0.6] and list(f1_plot.series[1].x) == [10, 20, 30]

@@ -86,12 +86,12 @@ def _history(t0: float, *, steps: int, total: int, end: dict | None) -> list[dic
     return events
 
 
-def _run(root: Path, name: str, events: list[dict]) -> Path:
+def _run(root: Path, name: str, events: list[dict], **config: object) -> Path:
     run = root / name
     (run / "checkpoints").mkdir(parents=True)
-    TrainConfig(preset="cpu-demo", model="offline", data="ascii", run_name=name, output_root="runs").to_toml(
-        run / "config.toml"
-    )
+    TrainConfig(  # type: ignore[arg-type]
+        preset="cpu-demo", model="offline", data="ascii", run_name=name, output_root="runs", **config
+    ).to_toml(run / "config.toml")
     (run / "train.log").write_text("loading ascii\nbuilding the offline small BERT\ntraining\n", encoding="utf-8")
     _write(run, events)
     return run
@@ -138,6 +138,7 @@ def runs_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         root,
         "beta-cancelled",
         _history(PAST + 1000, steps=20, total=40, end={"type": "cancelled", "step": 20, "checkpoint": "c"}),
+        learning_rate=5e-4,  # the Runs table shows the settings that differ: lr and batch size
     )
     _run(
         root,
@@ -148,6 +149,7 @@ def runs_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
             total=40,
             end={"type": "failed", "reason": "Out of GPU memory at batch size 64: try --batch-size 32."},
         ),
+        batch_size=64,
     )
     running = _run(root, "delta-running", _history(FUTURE, steps=25, total=60, end=None))
     lock = RunLock(running).acquire()  # its training process is alive
@@ -226,8 +228,33 @@ def test_runs_screen_table_and_overlay(snap_compare, runs_workspace: Path) -> No
         await pilot.press("space")
         table.move_cursor(row=table.get_row_index(str(Path("runs") / "beta-cancelled")))
         await pilot.press("space")
-        plot = screen.query_one("#overlay-f1", CurvePlot)
+        plot = screen.query_one("#overlay-metric", CurvePlot)
         await _until(pilot, lambda: [s.label for s in plot.series] == ["alpha-finished", "beta-cancelled"], "overlay")
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    app = BnnerApp(runs_root=Path("runs"), start="runs")
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_runs_screen_sorted_with_a_config_diff(snap_compare, runs_workspace: Path) -> None:
+    """Sorted by a differing setting (batch size, high to low), and the config diff of two marked runs."""
+
+    async def run_before(pilot) -> None:
+        from textual.widgets import DataTable
+
+        screen = pilot.app.screen
+        table = screen.query_one("#runs-table", DataTable)
+        await _until(pilot, lambda: table.row_count == 4, "the four runs")
+        table.focus()
+        for name in ("beta-cancelled", "gamma-failed"):
+            table.move_cursor(row=table.get_row_index(str(Path("runs") / name)))
+            await _until(pilot, lambda name=name: screen.selected == Path("runs") / name, name)
+            await pilot.press("space")
+        screen.sort_by("batch_size", descending=True)
+        await pilot.press("d")
+        diff = screen.query_one("#diff-table", DataTable)
+        await _until(pilot, lambda: diff.row_count == 2, "the config diff")
         pilot.app.clear_notifications()
         await pilot.pause()
 

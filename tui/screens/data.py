@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Input, Select, Static
 
+from bnner_tui.tui.messages import DataLoaded
 from bnner_tui.tui.screens import report_error
 from bnner_tui.tui.widgets.alignment_grid import (
     AlignmentGrid,
@@ -433,6 +434,7 @@ class DataScreen(Screen[None]):
         if state.spec != self._requested:
             return  # a slower, older load finishing after the user asked for another source
         self.state = state
+        self.post_message(DataLoaded(source=state.spec))  # the Train form starts from it
         self.piece_info.clear()
         self.sub_title = state.name
         for w in warnings[:3]:
@@ -616,6 +618,8 @@ class DataScreen(Screen[None]):
     def _tokenizer_loaded(self, spec: str, tok: Any) -> None:
         self.tokenizer = tok
         self.tokenizer_name = spec
+        if spec.strip().lower() != WORDPIECE:  # trained here on the fly: nothing the Train form can name
+            self.post_message(DataLoaded(tokenizer=spec))
         self.piece_info.clear()
         self._update_status()
         if self.current is not None:

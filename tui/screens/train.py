@@ -3,6 +3,10 @@
 Why it is built this way:
 - the form only edits a `core.config.TrainConfig`: presets, coercion and every validation
   message come from core, so the TUI, the CLI and a TOML file accept exactly the same values;
+- the data and tokenizer boxes start from what the Data screen has loaded (the app's
+  `loaded_source`/`loaded_tokenizer`, which its `DataLoaded` message sets), else from `--data`
+  and `--tokenizer`; a value the user typed into the box is never replaced (not by a later
+  load, not by a preset). Path boxes complete paths (`tui.widgets.paths.PathSuggester`);
 - Launch starts the training PROCESS (`core.train.launch.launch`), never training in the
   app: the run outlives the app, and the monitor reads its files like any later viewer;
 - on mount the screen looks for a run that is still running (`core.runs.list_runs`) and
@@ -30,6 +34,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
@@ -40,8 +45,13 @@ from bnner_tui.core.train.models import RandomInitNotice
 from bnner_tui.tui.screens import WorkerErrors, WorkFailed
 from bnner_tui.tui.widgets.monitor import RunMonitor
 from bnner_tui.tui.widgets.monitor.commands import ScreenActions
+from bnner_tui.tui.widgets.paths import PathSuggester
 
 CUSTOM = "custom"
+# Form boxes that name a file or folder: they complete paths.
+PATH_FIELDS = ("data", "model", "tokenizer")
+# Form boxes the Data screen hands over (app attribute it loaded, app attribute from the command line).
+HANDED_OVER = {"data": ("loaded_source", "data_source"), "tokenizer": ("loaded_tokenizer", "tokenizer_spec")}
 
 
 @dataclass(frozen=True)
@@ -245,6 +255,7 @@ class TrainScreen(WorkerErrors, Screen):
         self.problems: dict[str, list[str]] = {}
         self.run_dir: Path | None = None
         self._filling = False
+        self._shown: dict[str, str] = {}  # what the screen itself last put in each handed-over box
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -267,7 +278,12 @@ class TrainScreen(WorkerErrors, Screen):
                             value=show_value(getattr(self.base, f.key)),
                         )
                     else:
-                        yield Input(show_value(getattr(self.base, f.key)), id=f"f-{f.key}", compact=True)
+                        yield Input(
+                            show_value(getattr(self.base, f.key)),
+                            id=f"f-{f.key}",
+                            compact=True,
+                            suggester=PathSuggester() if f.key in PATH_FIELDS else None,
+                        )
                     yield Static("", classes="field-error -empty", id=f"e-{f.key}")
             # Outside the scrolling form: the problems and Launch are always in view.
             yield Static("", id="form-errors")
@@ -282,8 +298,43 @@ class TrainScreen(WorkerErrors, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        for key in HANDED_OVER:
+            self._shown[key] = self.query_one(f"#f-{key}", Input).value
+        for key, (loaded, _) in HANDED_OVER.items():
+            self._hand_over(key, self._handed_value(key))
+            if isinstance(getattr(type(self.app), loaded, None), Reactive):
+                self.watch(self.app, loaded, self._handed_watcher(key), init=False)
         self.validate_form()
         self.refresh_runs(reattach=True)
+
+    # -- what the Data screen (or the command line) hands over -----------------------------------
+    def _handed_value(self, key: str) -> str | None:
+        """The Data screen's loaded value for a box, else the command line's; None: neither."""
+        for attribute in HANDED_OVER[key]:
+            value = getattr(self.app, attribute, None)
+            if value:
+                return str(value)
+        return None
+
+    def _handed_watcher(self, key: str) -> Any:
+        def changed(value: str | None) -> None:
+            if value:
+                self._hand_over(key, str(value))
+                self.validate_form()
+
+        return changed
+
+    def user_typed(self, key: str) -> bool:
+        """Whether the box holds something the user typed (not what the screen put there)."""
+        box = self.query_one(f"#f-{key}", Input)
+        return box.value != self._shown.get(key, box.value)
+
+    def _hand_over(self, key: str, value: str | None) -> None:
+        if value is None or self.user_typed(key):
+            return
+        box = self.query_one(f"#f-{key}", Input)
+        self._shown[key] = value
+        box.value = value
 
     # -- form -----------------------------------------------------------------------------
     def form_values(self) -> dict[str, str]:
@@ -298,12 +349,18 @@ class TrainScreen(WorkerErrors, Screen):
         return values
 
     def fill_form(self, config: TrainConfig) -> None:
-        """Show a config's values (a preset was chosen)."""
+        """Show a config's values (a preset was chosen); the data and tokenizer boxes keep what the
+        user typed, or else what the Data screen handed over."""
         self._filling = True
         try:
             for f in FIELDS:
                 widget = self.query_one(f"#f-{f.key}")
                 value = show_value(getattr(config, f.key))
+                if f.key in HANDED_OVER:
+                    if self.user_typed(f.key):
+                        continue
+                    value = self._handed_value(f.key) or value
+                    self._shown[f.key] = value
                 if isinstance(widget, Select):
                     widget.value = value
                 else:

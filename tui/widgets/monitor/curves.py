@@ -70,9 +70,20 @@ class CurvePlot(PlotextPlot):
         self.redraws = 0
         self._draw()
 
-    def set_series(self, series: list[Series]) -> None:
-        """Replace every line and redraw once."""
+    @property
+    def title(self) -> str:
+        return self._title
+
+    def set_series(
+        self, series: list[Series], *, title: str | None = None, ylim: tuple[float, float] | bool | None = False
+    ) -> None:
+        """Replace every line and redraw once; `title` and `ylim` (None: fit the data) change the axes too
+        (the Runs screen's overlay plots whichever metric is chosen in one chart)."""
         self.series = series
+        if title is not None:
+            self._title = title
+        if ylim is not False:
+            self._ylim = ylim if isinstance(ylim, tuple) else None
         self._draw()
         self.redraws += 1
         self.refresh()
