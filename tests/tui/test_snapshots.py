@@ -123,7 +123,9 @@ async def _until(pilot, cond, what: str, timeout: float = 30.0) -> None:
 
 async def _data_ready(pilot) -> None:
     screen = pilot.app.screen
-    await _until(pilot, lambda: screen.rows is not None and screen._current_piece_info() is not None, "the Data screen")
+    stats = screen.query_one("#stats")
+    # The piece-length histogram is drawn once every sample is tokenized (the last worker to report).
+    await _until(pilot, lambda: screen.rows is not None and "p50 " in str(stats.render()), "the Data screen")
     table = screen.query_one("#samples")
     await _until(pilot, lambda: table.row_count > 0 and bool(screen.query_one("AlignmentGrid").columns), "the samples")
     table.focus()
