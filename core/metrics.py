@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from bnner_tui.core.display import NO_VALUE, number
 from bnner_tui.core.labels import IGNORE_INDEX
 
 
@@ -270,10 +271,6 @@ def word_scores(
     return out
 
 
-def _num(v: Any, nd: int = 3) -> str:
-    return f"{v:.{nd}f}" if isinstance(v, (int, float)) and not isinstance(v, bool) else "–"
-
-
 def generalisation_rows(entry: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     """(what, precision, recall, F1, support) rows for a split entry: all, unseen sentences, unseen entities.
 
@@ -287,10 +284,10 @@ def generalisation_rows(entry: dict[str, Any]) -> list[tuple[str, str, str, str,
     rows.append(
         (
             "all",
-            _num(overall.get("precision")),
-            _num(overall.get("recall")),
-            _num(overall.get("f1")),
-            str(n_ent) if n_ent is not None else "–",
+            number(overall.get("precision")),
+            number(overall.get("recall")),
+            number(overall.get("f1")),
+            str(n_ent) if n_ent is not None else NO_VALUE,
         )
     )
     unseen = entry.get("unseen") or {}
@@ -299,20 +296,20 @@ def generalisation_rows(entry: dict[str, Any]) -> list[tuple[str, str, str, str,
         rows.append(
             (
                 f"sentences not in train ({s.get('sentences')} of {s.get('of_sentences')})",
-                _num(s.get("precision")),
-                _num(s.get("recall")),
-                _num(s.get("f1")),
-                str(s.get("support", "–")),
+                number(s.get("precision")),
+                number(s.get("recall")),
+                number(s.get("f1")),
+                str(s.get("support", NO_VALUE)),
             )
         )
     if isinstance(e, dict):
         rows.append(
             (
                 f"entities unseen in train ({e.get('support')} of {e.get('of_entities')})",
-                _num(e.get("precision")),
-                _num(e.get("recall")),
-                _num(e.get("f1")),
-                str(e.get("support", "–")),
+                number(e.get("precision")),
+                number(e.get("recall")),
+                number(e.get("f1")),
+                str(e.get("support", NO_VALUE)),
             )
         )
     return rows

@@ -92,3 +92,11 @@ def build_tiny_model(out_dir: Path, *, seed: int = 0, max_length: int = 128) -> 
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A saved tiny random-init BERT token classifier (see build_tiny_model)."""
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "model")
+
+
+@pytest.fixture(scope="session")
+def forced_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The forced model (tests/forced_model.py): each vocabulary piece gets one chosen label."""
+    from forced_model import build_forced_model
+
+    return build_forced_model(tmp_path_factory.mktemp("forced-model") / "model")

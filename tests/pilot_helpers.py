@@ -9,7 +9,9 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def _source(cond: Callable[[], bool]) -> str:
@@ -43,3 +45,34 @@ async def type_text(pilot: Any, text: str) -> None:
         event.set_sender(pilot.app)
         driver.send_message(event)
         await pilot.pause()
+
+
+class MessageLog:
+    """Every message the app dispatches, for `app.run_test(message_hook=log)`.
+
+    Tests assert on what a screen's workers posted (typed messages such as `Tagged`) instead
+    of calling the screen's private handlers. The hook sees a message just before its handler
+    runs; `wait_for_message` then lets the handler finish.
+    """
+
+    def __init__(self) -> None:
+        self.seen: list[Any] = []
+
+    def __call__(self, message: Any) -> None:
+        self.seen.append(message)
+
+    def of(self, kind: type[T]) -> list[T]:
+        return [m for m in self.seen if isinstance(m, kind)]
+
+
+async def wait_for_message(
+    pilot: Any,
+    log: MessageLog,
+    kind: type[T],
+    cond: Callable[[T], bool] = lambda _m: True,
+    timeout: float = 30.0,
+) -> T:
+    """The first `kind` message matching `cond`, once its handler has run."""
+    await wait_for(pilot, lambda: any(cond(m) for m in log.of(kind)), timeout, what=f"a {kind.__name__} message")
+    await pilot.pause()  # the hook fired as the message was dispatched: let its handler finish
+    return next(m for m in log.of(kind) if cond(m))

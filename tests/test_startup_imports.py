@@ -16,6 +16,7 @@ HEAVY = ("torch", "transformers", "datasets", "seqeval", "sklearn", "wandb", "ne
 LIGHT_CORE = (
     "bnner_tui.core",
     "bnner_tui.core.errors",
+    "bnner_tui.core.display",
     "bnner_tui.core.labels",
     "bnner_tui.core.textnorm",
     "bnner_tui.core.align",

@@ -1,9 +1,12 @@
 """How run facts look, the same in the CLI and the app: status colours and durations.
 
-Rich style strings only (no Textual import), so the CLI can use it at start-up.
+Rich style strings only (no Textual import), so the CLI can use it at start-up. A missing
+value is `core.display.NO_VALUE` here as everywhere.
 """
 
 from __future__ import annotations
+
+from bnner_tui.core.display import NO_VALUE
 
 STATUS_STYLE: dict[str, str] = {
     "waiting": "dim",
@@ -17,9 +20,9 @@ STATUS_STYLE: dict[str, str] = {
 
 
 def format_duration(seconds: float | None) -> str:
-    """'1h02m', '3m05s', '42s', or '--' when unknown."""
+    """'1h02m', '3m05s', '42s', or NO_VALUE when unknown."""
     if seconds is None:
-        return "--"
+        return NO_VALUE
     s = round(seconds)
     if s >= 3600:
         return f"{s // 3600}h{(s % 3600) // 60:02d}m"

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
 import pytest
-from pilot_helpers import type_text, wait_for
+from pilot_helpers import MessageLog, type_text, wait_for, wait_for_message
 
 from bnner_tui.tui.app import BnnerApp
-from bnner_tui.tui.screens.data import PAGE_SIZE, DataScreen, code_points, histogram
+from bnner_tui.tui.screens.data import (
+    PAGE_SIZE,
+    DataScreen,
+    PiecesReady,
+    SourceLoaded,
+    SourceState,
+    code_points,
+    histogram,
+    split_rows,
+)
 from bnner_tui.tui.widgets.alignment_grid import (
     COLUMN_WIDTH,
     AlignmentGrid,
@@ -62,6 +72,15 @@ def make_app(tmp_path: Path, source: str = "demo", tokenizer: str | None = None)
 
 def messages(app: BnnerApp) -> list[str]:
     return [n.message for n in app._notifications]
+
+
+def stats_text(screen: DataScreen) -> str:
+    return str(screen.query_one("#stats").render())
+
+
+def pieces_counted(screen: DataScreen) -> bool:
+    """The piece-length histogram is on screen: every sample was tokenized for the filters."""
+    return "p50 " in stats_text(screen)
 
 
 # -- pure helpers -----------------------------------------------------------------------------
@@ -208,14 +227,17 @@ async def test_strategy_switch_changes_continuation_labels(tmp_path: Path, token
         assert rows is not None
         names = screen.state.label_names  # type: ignore[union-attr]
         grid = screen.query_one(AlignmentGrid)
-        # Find a sample whose B- word became several pieces.
+        # Find a sample whose B- word became several pieces (with the same tokenizer, in core).
+        from bnner_tui.core.align import align
+
         target = None
         for i in range(min(200, len(rows))):
-            screen._show_sample(i)
-            for col in grid.columns:
-                if col.gold and col.gold.startswith("B-") and len(col.pieces) > 1:
-                    target = (i, col.word_index)
-                    break
+            al = align(screen.tokenizer, rows.tokens[i], rows.tags[i], names)
+            pieces = [w for w in al.word_ids if w is not None]
+            target = next(
+                ((i, w) for w, t in enumerate(rows.tags[i]) if names[t].startswith("B-") and pieces.count(w) > 1),
+                None,
+            )
             if target:
                 break
         assert target is not None, "the tiny tokenizer should split some entity word"
@@ -267,7 +289,7 @@ async def test_entity_type_unk_and_length_filters(tmp_path: Path, tokenizer_dir:
     app = make_app(tmp_path, tokenizer=str(tokenizer_dir))
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
-        await wait_for(pilot, lambda: screen._current_piece_info() is not None)
+        await wait_for(pilot, lambda: pieces_counted(screen))
         rows = screen.rows
         assert rows is not None and screen.state is not None
         names = screen.state.label_names
@@ -396,7 +418,7 @@ async def test_wikiann_ten_thousand_rows_scroll_lazily(tmp_path: Path, wikiann_d
         table.scroll_end(animate=False)
         await wait_for(pilot, lambda: table.row_count > before)
         # Piece filters over all 10,000 with the real mBERT tokenizer, checked independently.
-        await wait_for(pilot, lambda: screen._current_piece_info() is not None, 120)
+        await wait_for(pilot, lambda: pieces_counted(screen), 120)
         screen.query_one("#search").value = ""
         await wait_for(pilot, lambda: len(screen.filtered) == len(rows))
         screen.query_one("#has-unk").value = True
@@ -408,8 +430,9 @@ async def test_wikiann_ten_thousand_rows_scroll_lazily(tmp_path: Path, wikiann_d
 
 
 async def test_offline_wordpiece_fallback_from_the_tokenizer_box(tmp_path: Path) -> None:
+    log = MessageLog()
     app = make_app(tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=log) as pilot:
         screen = screen_of(app)
         await wait_for(pilot, lambda: screen.rows is not None)
         assert screen.tokenizer is None
@@ -427,8 +450,41 @@ async def test_offline_wordpiece_fallback_from_the_tokenizer_box(tmp_path: Path)
         words = [c.word for c in grid.columns if not c.special]
         assert words == screen.rows.tokens[screen.current]  # type: ignore[union-attr,index]
         # Trained on this very data: its words are in the vocabulary, none becomes [UNK].
-        await wait_for(pilot, lambda: screen._current_piece_info() is not None, 60)
-        assert not any(screen._current_piece_info().has_unk)  # type: ignore[union-attr]
+        counted = await wait_for_message(pilot, log, PiecesReady, lambda m: m.name == "wordpiece", 60)
+        assert len(counted.info.has_unk) == len(screen.rows or []) and not any(counted.info.has_unk)
+        await wait_for(pilot, lambda: pieces_counted(screen))
+
+
+async def test_an_older_source_load_landing_late_changes_nothing(tmp_path: Path) -> None:
+    """Two loads in flight: the one asked for last is shown, whichever finishes last."""
+    log = MessageLog()
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE, message_hook=log) as pilot:
+        screen = screen_of(app)
+        await wait_for(pilot, lambda: screen.rows is not None)
+        started, release = threading.Event(), threading.Event()
+        one_row = {"train": split_rows([["x"]], [[0]], ["O"])}
+        older = SourceState(name="older source", spec="older.conll", label_names=["O"], splits=one_row)
+
+        def older_load() -> None:
+            """What a slow load of another source does (it posts its result), finishing when told."""
+            started.set()
+            assert release.wait(60)
+            screen.post_message(SourceLoaded(older, []))
+
+        # Started in the screen's "source" group, as `load_source` starts its own; then the user
+        # asks for the demo set again, and that newer load finishes first.
+        screen.run_worker(older_load, group="source", thread=True, exclusive=True, exit_on_error=False)
+        await wait_for(pilot, started.is_set)
+        before = list(log.of(SourceLoaded))
+        screen.load_source("demo")
+        await wait_for_message(pilot, log, SourceLoaded, lambda m: m not in before)
+        await wait_for(pilot, lambda: screen.rows is not None and "demo" in screen.sub_title)
+        release.set()
+        late = await wait_for_message(pilot, log, SourceLoaded, lambda m: m.state is older)
+        assert late.state is older
+        assert screen.state is not None and screen.state.name != "older source"
+        assert screen.sub_title != "older source" and len(screen.rows or []) > 1
 
 
 def test_histogram_percentiles_equal_data_stats() -> None:

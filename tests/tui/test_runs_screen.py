@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from pilot_helpers import wait_for
 from textual.app import App
+from textual.command import CommandList, CommandPalette
 from textual.widgets import DataTable, Static, TabbedContent
 
 from bnner_tui.core.config import TrainConfig
@@ -236,9 +237,16 @@ async def test_screen_actions_are_in_the_command_palette(tmp_path: Path) -> None
         await wait_for(pilot, lambda: screen.selected is not None)
         assert screen.query_one(TabbedContent).active == "tab-curves"
         await pilot.press("ctrl+p")
-        await pilot.pause()
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"confusion")
-        await pilot.pause(0.5)
+
+        def confusion_highlighted() -> bool:
+            """The palette's search has run and highlights the screen's Confusion action."""
+            hits = app.screen.query_one(CommandList)
+            index = hits.highlighted
+            return index is not None and "onfusion" in str(hits.get_option_at_index(index).prompt)
+
+        await wait_for(pilot, confusion_highlighted)
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.query_one(TabbedContent).active == "tab-confusion", timeout=5)
 

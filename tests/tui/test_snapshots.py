@@ -123,7 +123,9 @@ async def _until(pilot, cond, what: str, timeout: float = 30.0) -> None:
 
 async def _data_ready(pilot) -> None:
     screen = pilot.app.screen
-    await _until(pilot, lambda: screen.rows is not None and screen._current_piece_info() is not None, "the Data screen")
+    stats = screen.query_one("#stats")
+    # The piece-length histogram is drawn once every sample is tokenized (the last worker to report).
+    await _until(pilot, lambda: screen.rows is not None and "p50 " in str(stats.render()), "the Data screen")
     table = screen.query_one("#samples")
     await _until(pilot, lambda: table.row_count > 0 and bool(screen.query_one("AlignmentGrid").columns), "the samples")
     table.focus()
@@ -202,6 +204,51 @@ def test_bengali_tag_screen_without_a_model(snap_compare, bengali_workspace: Pat
             "তিনি শান্তিনিকেতনে বিশ্বভারতী বিশ্ববিদ্যালয় প্রতিষ্ঠা করেন।"
         )
         table = screen.query_one("#entities")
+        table.focus()
+        await _until(pilot, lambda: screen.focused is table, "focus on the entity table")
+
+    app = BnnerApp(runs_root=Path("runs"), data_source="bn.conll", start="tag")
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+BENGALI_TAGGED = "রবীন্দ্রনাথ ঠাকুর কলকাতায় গেছেন এবং ঢাকা শহর থেকে বাংলা ব্যাংক দেখেছেন।"
+
+
+def test_bengali_tag_screen_with_a_model_and_entities(
+    snap_compare, bengali_workspace: Path, forced_model_dir: Path
+) -> None:
+    """A model loaded and Bengali text tagged: highlights, legend, status and the entity table.
+
+    The model is the forced one (tests/forced_model.py): every piece gets a chosen label with
+    probability ~1, so the entities (a PER, a LOC and an ORG) and their scores are fixed. It is
+    typed into the model box and loaded by the screen's own worker, as a user would.
+    """
+    import shutil
+
+    shutil.copytree(forced_model_dir, bengali_workspace / "models" / "bn-forced")
+
+    async def run_before(pilot) -> None:
+        screen = pilot.app.screen
+        await _until(pilot, lambda: bool(screen.query("#entities")), "the Tag screen")
+        screen.query_one("#text").load_text(BENGALI_TAGGED)
+        box = screen.query_one("#model-path")
+        box.value = "models/bn-forced"
+        box.focus()
+        await _until(pilot, lambda: screen.focused is box, "focus on the model box")
+        await pilot.press("enter")
+        table = screen.query_one("#entities")
+        status = screen.query_one("#model-status")
+        await _until(
+            pilot,
+            lambda: (
+                screen.result is not None
+                and screen.result.text == BENGALI_TAGGED
+                and table.row_count == 3
+                and "3 entities" in str(status.render())
+            ),
+            "the tagged text",
+            timeout=120,  # the first model load imports torch and transformers
+        )
         table.focus()
         await _until(pilot, lambda: screen.focused is table, "focus on the entity table")
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
-from pilot_helpers import type_text, wait_for
+from pilot_helpers import MessageLog, type_text, wait_for
 
 from bnner_tui.tui.app import BnnerApp
-from bnner_tui.tui.screens.tag import ExportDialog, TagScreen, highlight
+from bnner_tui.tui.screens.tag import ExportDialog, Tagged, TagScreen, highlight
 
 SIZE = (120, 40)
 LOAD_S = 120.0  # the first model load imports torch and transformers in a worker: slow on a loaded CI box
@@ -102,11 +104,11 @@ async def test_loading_status_then_bad_model_is_a_notification(runs_root: Path, 
         await wait_for(pilot, lambda: any(str(missing) in m for m in messages(app)))
         msg = next(m for m in messages(app) if str(missing) in m)
         assert "\n" not in msg and "Traceback" not in msg
-        await wait_for(pilot, lambda: screen._loading is None)
+        status = screen.query_one("#model-status")
+        await wait_for(pilot, lambda: "failed to load" in str(status.render()))
+        assert not str(status.render()).startswith("loading model…")
         # The model that worked is still there and still tags.
         assert screen.tagger is not None
-        status = screen.query_one("#model-status")
-        assert "failed to load" in str(status.render())
         # A tagging result that lands after the failure adds to the status line; it never hides it.
         screen.result = None
         screen.action_tag()
@@ -117,17 +119,65 @@ async def test_loading_status_then_bad_model_is_a_notification(runs_root: Path, 
         await wait_for(pilot, lambda: "failed to load" not in str(status.render()))
 
 
+class HeldTagger:
+    """A real tagger whose tagging of `held` text waits until the test lets it go.
+
+    The model is the real tiny one; only the timing is the test's: the held tagging finishes
+    after a newer request, as a slow one on a busy machine would."""
+
+    def __init__(self, tagger: Any, held: str) -> None:
+        self._tagger = tagger
+        self.held = held
+        self.release = threading.Event()
+        self.started = 0  # taggings of `held` begun
+        self.labels = tagger.labels
+        self.device = tagger.device
+        self.source = tagger.source
+        self.warnings: list[str] = []
+
+    def tag(self, text: str) -> Any:
+        if text == self.held:
+            self.started += 1
+            assert self.release.wait(60), "the test never released the held tagging"
+        return self._tagger.tag(text)
+
+
 async def test_a_late_tag_result_never_replaces_a_newer_one(runs_root: Path) -> None:
+    log = MessageLog()
     app = BnnerApp(runs_root=runs_root, start="tag")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=log) as pilot:
         screen = tag_screen(app)
         await wait_for(pilot, lambda: screen.result is not None, LOAD_S)
-        shown = screen.result
-        stale = screen.tagger.tag(TEXT)
-        screen._tagged(screen._tag_seq - 1, screen.tagger, stale)  # an older request's answer, arriving late
-        assert screen.result is shown
-        screen._tagged(screen._tag_seq, object(), stale)  # the newest request, but from a replaced model
-        assert screen.result is shown
+        area = screen.query_one("#text")
+        old, new = "ঢাকা বাংলাদেশের রাজধানী।", TEXT
+        held = HeldTagger(screen.tagger, held=old)
+        screen.taggers["held"] = held
+
+        def late_answers() -> list[Tagged]:
+            return [m for m in log.of(Tagged) if m.result.text == old]
+
+        area.load_text(old)
+        screen.load_model("held")  # from the cache: switches at once and tags `old` (held)
+        await wait_for(pilot, lambda: screen.tagger is held and held.started == 1)
+        area.load_text(new)  # tagged after the typing pause, while `old` is still held
+        await wait_for(pilot, lambda: screen.result is not None and screen.result.text == new)
+        held.release.set()
+        await wait_for(pilot, lambda: len(late_answers()) == held.started)
+        await pilot.pause()  # the late answers' handlers have run
+        assert screen.result.text == new
+        assert str(screen.query_one("#highlighted").render()).startswith(new.split()[0])
+
+        # A tagging in flight when the text is cleared answers a text that is gone.
+        held.release.clear()
+        area.load_text(old)
+        await wait_for(pilot, lambda: held.started == 2)
+        screen.query_one("#entities").focus()
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: area.text == "" and screen.result is None)
+        held.release.set()
+        await wait_for(pilot, lambda: len(late_answers()) == held.started)
+        await pilot.pause()
+        assert screen.result is None and str(screen.query_one("#highlighted").render()) == ""
 
 
 async def test_copy_and_export_with_backup(runs_root: Path, tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bnner_tui.core.display import NO_VALUE, number
 from bnner_tui.core.errors import BnnerError
 from bnner_tui.core.events import Cancelled, Eval, Event, Failed, Finished, Log, Resumed, Started, Step
 from bnner_tui.tui.cli.errors import esc
@@ -34,10 +35,6 @@ EXIT_CANCELLED = 130
 
 
 # ---- formatting helpers ------------------------------------------------------------------------
-
-
-def _f(value: Any, digits: int = 3) -> str:
-    return f"{value:.{digits}f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "—"
 
 
 def scores_table(entry: dict[str, Any], *, split: str, title_extra: str = "") -> Table:
@@ -53,16 +50,20 @@ def scores_table(entry: dict[str, Any], *, split: str, title_extra: str = "") ->
     for name in sorted(per_type):
         row = per_type[name] or {}
         table.add_row(
-            name, _f(row.get("precision")), _f(row.get("recall")), _f(row.get("f1")), str(row.get("support", "—"))
+            name,
+            number(row.get("precision")),
+            number(row.get("recall")),
+            number(row.get("f1")),
+            str(row.get("support", NO_VALUE)),
         )
     overall = entry.get("overall") or {}
     support = sum(int((r or {}).get("support") or 0) for r in per_type.values()) if per_type else None
     table.add_row(
         "[bold]overall (micro)[/]",
-        _f(overall.get("precision")),
-        _f(overall.get("recall")),
-        f"[bold]{_f(overall.get('f1'))}[/]",
-        str(support) if support is not None else "—",
+        number(overall.get("precision")),
+        number(overall.get("recall")),
+        f"[bold]{number(overall.get('f1'))}[/]",
+        str(support) if support is not None else NO_VALUE,
         end_section=False,
     )
     return table
@@ -72,16 +73,16 @@ def _print_scores(entry: dict[str, Any], *, split: str) -> None:
     console.print(scores_table(entry, split=split))
     extra = []
     if isinstance(entry.get("loss"), (int, float)):
-        extra.append(f"loss {_f(entry['loss'], 4)}")
+        extra.append(f"loss {number(entry['loss'], 4)}")
     if isinstance((entry.get("overall") or {}).get("accuracy"), (int, float)):
-        extra.append(f"word accuracy {_f(entry['overall']['accuracy'])}")
+        extra.append(f"word accuracy {number(entry['overall']['accuracy'])}")
     if extra:
         console.print("  " + " · ".join(extra))
     piece = entry.get("piece_level")
     if isinstance(piece, dict):
         pf1 = piece.get("f1", (piece.get("overall") or {}).get("f1"))
         console.print(
-            f"  [yellow]piece-level F1 {_f(pf1)}[/] — the notebook's way (every subword piece scored);"
+            f"  [yellow]piece-level F1 {number(pf1)}[/] — the notebook's way (every subword piece scored);"
             " it inflates the score and is not comparable with word-level F1."
         )
     _print_generalisation(entry)
@@ -157,7 +158,7 @@ class _View:
         self.progress.__enter__()
         st = self.state
         self.task = self.progress.add_task(
-            self.run.name, total=st.total_steps, completed=st.step, info="starting…", eta="—"
+            self.run.name, total=st.total_steps, completed=st.step, info="starting…", eta=NO_VALUE
         )
         return self
 
@@ -204,18 +205,19 @@ class _View:
                     self._last_line_tenth = tenth
                     rate = ev.samples_per_second
                     self.say(
-                        f"step {ev.step}/{total} ({tenth * 10}%) · {self._info() or 'loss —'}"
+                        f"step {ev.step}/{total} ({tenth * 10}%) · {self._info() or 'loss ' + NO_VALUE}"
                         + (f" · {rate:.1f} samples/s" if rate is not None else "")
                         + f" · {format_duration(time.monotonic() - self._t0)} elapsed"
                     )
         elif isinstance(ev, Eval):
             o = ev.overall
             line = (
-                f"eval @ step {ev.step} (epoch {_f(ev.epoch, 2)}) on {escape(ev.split or '?')}:"
-                f" loss {_f(ev.loss, 4)} · word-level F1 {_f(o.f1)} (P {_f(o.precision)}, R {_f(o.recall)})"
+                f"eval @ step {ev.step} (epoch {number(ev.epoch, 2)}) on {escape(ev.split or '?')}:"
+                f" loss {number(ev.loss, 4)} · word-level F1 {number(o.f1)}"
+                f" (P {number(o.precision)}, R {number(o.recall)})"
             )
             if ev.piece_level is not None:
-                line += f" · piece-level F1 {_f(ev.piece_level.f1)} (inflated)"
+                line += f" · piece-level F1 {number(ev.piece_level.f1)} (inflated)"
             self.say(line)
         elif isinstance(ev, Log) and ev.level.lower() in ("warning", "error", "critical"):
             self.say(f"[yellow]{escape(ev.level.lower())}:[/] {escape(ev.message)}")
@@ -228,7 +230,7 @@ class _View:
             total=st.total_steps,
             completed=st.step,
             info=self._info(),
-            eta=format_duration(eta) if eta is not None else "—",
+            eta=format_duration(eta),
         )
 
 
@@ -337,7 +339,7 @@ def _report_end(run: Any, state: Any) -> str:
             console.print(f"[yellow]Nothing was scored:[/] {why}.")
         best = metrics.get("best") or {}
         if isinstance(best.get("f1"), (int, float)):
-            console.print(f"Best word-level F1 {_f(best['f1'])} at step {best.get('step')}.")
+            console.print(f"Best word-level F1 {number(best['f1'])} at step {best.get('step')}.")
         model_dir = Path(ev.model_dir or run.model_dir)
         if (model_dir / "config.json").is_file():  # never name a file that was not written
             console.print(f"Model: {escape(str(model_dir))}")
@@ -351,7 +353,7 @@ def _report_end(run: Any, state: Any) -> str:
     if isinstance(ev, Cancelled):
         console.print(
             f"[yellow]Cancelled[/] at step {ev.step if ev.step is not None else state.step};"
-            f" checkpoint {escape(ev.checkpoint or '—')}."
+            f" checkpoint {escape(ev.checkpoint or NO_VALUE)}."
             f" Resume with: bnner-tui train --resume {run.name} --output-root {escape(str(run.path.parent))}"
         )
         return "cancelled"
@@ -558,12 +560,12 @@ def runs_command(
         table.add_column(col, justify="right" if col in ("best F1", "duration", "steps") else "left")
     for r in runs:
         style = STATUS_STYLE.get(r.status, "")
-        steps = f"{r.last_step if r.last_step is not None else '—'}/{r.total_steps or '—'}"
-        started = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at)) if r.started_at else "—"
+        steps = f"{r.last_step if r.last_step is not None else NO_VALUE}/{r.total_steps or NO_VALUE}"
+        started = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at)) if r.started_at else NO_VALUE
         table.add_row(
             r.name,
             f"[{style}]{r.status}[/]",
-            _f(r.best_f1),
+            number(r.best_f1),
             format_duration(r.duration_s),
             steps,
             r.model,

@@ -5,6 +5,11 @@ UNK / max-length filters) runs in thread workers; the screen itself only holds p
 lists, so scrolling, searching and filtering 10,000 samples never waits on a library.
 Rows are added to the table a page at a time, when the cursor or the scrollbar gets near the
 end of what is loaded.
+
+Workers post typed messages (`SourceLoaded`, `TokenizerLoaded`, `PiecesReady`) and simply
+raise on failure: `WorkerErrors` notifies, and `WorkFailed` lets the screen say what is (not)
+loaded. A result whose worker is no longer its group's newest is dropped (`is_latest`), so a
+slow, older load never replaces the source or tokenizer asked for since.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Input, Select, Static
 
+from bnner_tui.core.config import STRATEGIES
 from bnner_tui.tui.messages import DataLoaded
-from bnner_tui.tui.screens import report_error
+from bnner_tui.tui.screens import WorkDone, WorkerErrors, WorkFailed, describe_error, report_error
 from bnner_tui.tui.widgets.alignment_grid import (
     AlignmentGrid,
     GridColumn,
@@ -40,7 +46,6 @@ PAGE_SIZE = 200
 """Rows added to the table at a time; the next page loads when the cursor or scroll nears the end."""
 TEXT_COLUMN_WIDTH = 28
 """Fixed, so the table's layout never depends on the sample; longer text ends in an ellipsis (cut in cells)."""
-STRATEGIES = ("first", "all", "all-b2i")
 SOURCE_KINDS = [
     ("Demo set (offline)", "demo"),
     ("WikiANN bn (hub)", "wikiann"),
@@ -157,6 +162,34 @@ def histogram(lengths: Sequence[int], max_length: int, width: int = 24, bins: in
     return "\n".join(rows)
 
 
+class SourceLoaded(WorkDone):
+    """A source was read into plain lists; `warnings` are the loader's (skipped sentences, ...)."""
+
+    def __init__(self, state: SourceState, warnings: list[str]) -> None:
+        super().__init__()
+        self.state = state
+        self.warnings = warnings
+
+
+class TokenizerLoaded(WorkDone):
+    """The tokenizer `spec` names is loaded (or trained, for `wordpiece`)."""
+
+    def __init__(self, spec: str, tokenizer: Any) -> None:
+        super().__init__()
+        self.spec = spec
+        self.tokenizer = tokenizer
+
+
+class PiecesReady(WorkDone):
+    """Every sample of `split` tokenized once with the tokenizer named `name`."""
+
+    def __init__(self, split: str, name: str, info: PieceInfo) -> None:
+        super().__init__()
+        self.split = split
+        self.name = name
+        self.info = info
+
+
 class SampleTable(DataTable[Any]):
     """A DataTable that asks for the next page when its scrollbar nears the bottom."""
 
@@ -169,7 +202,7 @@ class SampleTable(DataTable[Any]):
             self.post_message(self.NearEnd())
 
 
-class DataScreen(Screen[None]):
+class DataScreen(WorkerErrors, Screen[None]):
     """Source, samples, alignment grid, statistics."""
 
     TITLE = "Data"
@@ -370,49 +403,45 @@ class DataScreen(Screen[None]):
             report_error(self.app, err, title="Data options")
             return
         self._requested = spec
+        self._status(f"loading {spec}…")
         self._load_source_worker(spec, options)
 
-    @work(thread=True, exclusive=True, group="source", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="source", exit_on_error=False, name="Data source")
     def _load_source_worker(self, spec: str, options: Any = None) -> None:
-        self.app.call_from_thread(self._status, f"loading {spec}…")
-        try:
-            from bnner_tui.core.data import load_source
-            from bnner_tui.core.data.problems import DataProblemsError
+        from bnner_tui.core.data import load_source
 
-            loaded = load_source(spec, options=options)
-            splits: dict[str, SplitRows] = {}
-            for name, ds in loaded.dataset.items():
-                cols = ds[:]
-                splits[name] = split_rows(list(cols["tokens"]), list(cols["ner_tags"]), loaded.label_names)
-            state = SourceState(
-                name=loaded.name,
-                spec=spec,
-                label_names=list(loaded.label_names),
-                splits=splits,
-                unlabelled=set(getattr(loaded, "unlabelled_splits", set()) or set()),
-            )
-        except DataProblemsError as err:
+        loaded = load_source(spec, options=options)
+        splits: dict[str, SplitRows] = {}
+        for name, ds in loaded.dataset.items():
+            cols = ds[:]
+            splits[name] = split_rows(list(cols["tokens"]), list(cols["ner_tags"]), loaded.label_names)
+        state = SourceState(
+            name=loaded.name,
+            spec=spec,
+            label_names=list(loaded.label_names),
+            splits=splits,
+            unlabelled=set(getattr(loaded, "unlabelled_splits", set()) or set()),
+        )
+        self.post_message(SourceLoaded(state, list(loaded.warnings)))
+
+    @on(WorkFailed)
+    def _work_failed(self, message: WorkFailed) -> None:
+        """`WorkerErrors` has notified; say on screen what is loaded now (older failures say nothing)."""
+        if message.group != "source" or not self.is_latest(message) or self._requested is None:
+            return
+        from bnner_tui.core.data.problems import DataProblemsError
+
+        spec, err = self._requested, message.error
+        if isinstance(err, DataProblemsError):
             # The first problem and the way past it, not a silent empty table; the previous source stays.
-            report_error(self.app, err, title="Data source not loaded")
             n = err.problems.count("error")
             kept = f"still showing {self.state.name}" if self.state else "no data loaded"
-            self.app.call_from_thread(
-                self._status,
-                f"{spec}: {n:,} problem(s), not loaded ({kept}); tick 'skip bad sentences' to load the rest",
-            )
-            return
-        except Exception as err:
-            report_error(self.app, err, title="Data source")
-            self.app.call_from_thread(self._source_failed, spec, err)
-            return
-        self.app.call_from_thread(self._source_loaded, state, list(loaded.warnings))
+            self._status(f"{spec}: {n:,} problem(s), not loaded ({kept}); tick 'skip bad sentences' to load the rest")
+        else:
+            self._source_failed(spec, err)
 
     def _source_failed(self, spec: str, err: BaseException) -> None:
         """Nothing of the previous source stays on screen: title, splits, table, grid and stats say so."""
-        if spec != self._requested:
-            return  # an older load failing after the user asked for another source
-        from bnner_tui.tui.screens import describe_error
-
         self.state = None
         self.split = None
         self.current = None
@@ -430,9 +459,11 @@ class DataScreen(Screen[None]):
         self.query_one("#stats", Static).update("")
         self._status("no data loaded")
 
-    def _source_loaded(self, state: SourceState, warnings: list[str]) -> None:
-        if state.spec != self._requested:
+    @on(SourceLoaded)
+    def _source_loaded(self, message: SourceLoaded) -> None:
+        if not self.is_latest(message):
             return  # a slower, older load finishing after the user asked for another source
+        state, warnings = message.state, message.warnings
         self.state = state
         self.post_message(DataLoaded(source=state.spec))  # the Train form starts from it
         self.piece_info.clear()
@@ -587,19 +618,15 @@ class DataScreen(Screen[None]):
         if value:
             self.load_tokenizer(value)
 
-    @work(thread=True, exclusive=True, group="tokenizer", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="tokenizer", exit_on_error=False, name="Tokenizer")
     def load_tokenizer(self, spec: str) -> None:
-        try:
-            if spec.strip().lower() == WORDPIECE:
-                tok = self._train_wordpiece()
-            else:
-                from bnner_tui.core.align import load_tokenizer
+        if spec.strip().lower() == WORDPIECE:
+            tok = self._train_wordpiece()
+        else:
+            from bnner_tui.core.align import load_tokenizer
 
-                tok = load_tokenizer(spec)
-        except Exception as err:
-            report_error(self.app, err, title="Tokenizer")
-            return
-        self.app.call_from_thread(self._tokenizer_loaded, spec, tok)
+            tok = load_tokenizer(spec)
+        self.post_message(TokenizerLoaded(spec, tok))
 
     def _train_wordpiece(self) -> Any:
         """The offline fallback: the WordPiece core trains for the offline model, on this source's train split."""
@@ -615,11 +642,14 @@ class DataScreen(Screen[None]):
         tok.no_padding()
         return tok
 
-    def _tokenizer_loaded(self, spec: str, tok: Any) -> None:
-        self.tokenizer = tok
-        self.tokenizer_name = spec
-        if spec.strip().lower() != WORDPIECE:  # trained here on the fly: nothing the Train form can name
-            self.post_message(DataLoaded(tokenizer=spec))
+    @on(TokenizerLoaded)
+    def _tokenizer_loaded(self, message: TokenizerLoaded) -> None:
+        if not self.is_latest(message):
+            return  # the user has asked for another tokenizer since
+        self.tokenizer = message.tokenizer
+        self.tokenizer_name = message.spec
+        if message.spec.strip().lower() != WORDPIECE:  # trained here on the fly: nothing the Train form can name
+            self.post_message(DataLoaded(tokenizer=message.spec))
         self.piece_info.clear()
         self._update_status()
         if self.current is not None:
@@ -665,21 +695,19 @@ class DataScreen(Screen[None]):
             return None
         return self.piece_info.get((self.split, self.tokenizer_name))
 
-    @work(thread=True, exclusive=True, group="pieces", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="pieces", exit_on_error=False, name="Tokenizer")
     def compute_pieces(self) -> None:
         """Tokenize every sample of the split once (batched, in Rust) for the filters and the histogram."""
         rows, tok, split, name = self.rows, self.tokenizer, self.split, self.tokenizer_name
         if rows is None or tok is None or split is None or name is None:
             return
-        try:
-            info = piece_info(tok, rows.tokens)
-        except Exception as err:
-            report_error(self.app, err, title="Tokenizer")
-            return
-        self.app.call_from_thread(self._pieces_ready, split, name, info)
+        self.post_message(PiecesReady(split, name, piece_info(tok, rows.tokens)))
 
-    def _pieces_ready(self, split: str, name: str, info: PieceInfo) -> None:
-        self.piece_info[(split, name)] = info
+    @on(PiecesReady)
+    def _pieces_ready(self, message: PiecesReady) -> None:
+        if not self.is_latest(message):
+            return  # counted for a source or tokenizer that has been replaced since
+        self.piece_info[(message.split, message.name)] = message.info
         self._update_stats()
         if self._pending_filter or any(self._piece_filters()):
             self._pending_filter = False

@@ -8,7 +8,9 @@ What it composes and why:
   from the given one), then its subword pieces when a tokenizer is set (`--tokenizer` of the app);
 - keys for the decisions. Every rule (what accept means, spans in valid IOB2, undo, the corrected
   dataset) lives in `core.review`; every decision is fsynced to decisions.jsonl before the
-  screen shows it, so closing the terminal mid-review loses nothing.
+  screen shows it, so closing the terminal mid-review loses nothing;
+- the tokenizer load and the corrected-source save run in workers that post `TokenizerReady`
+  and `CorrectedSaved`; a failed save raises and `WorkerErrors` notifies.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
-from bnner_tui.tui.screens import report_error
+from bnner_tui.tui.screens import WorkDone, WorkerErrors, report_error
 from bnner_tui.tui.widgets.alignment_grid import AlignmentGrid, GridColumn, columns_from_alignment
 
 TEXT_WIDTH = 34
@@ -57,7 +59,24 @@ def newest_review(root: Path = Path("reviews")) -> Path | None:
     return max(found, key=lambda p: (p / "suspects.jsonl").stat().st_mtime) if found else None
 
 
-class ReviewScreen(Screen):
+class TokenizerReady(WorkDone):
+    """The app's --tokenizer, loaded: the grid shows each word's pieces from now on."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        super().__init__()
+        self.tokenizer = tokenizer
+
+
+class CorrectedSaved(WorkDone):
+    """The corrected source was written to `target`; `doc` is its changelog summary."""
+
+    def __init__(self, target: Path, doc: dict[str, Any]) -> None:
+        super().__init__()
+        self.target = target
+        self.doc = doc
+
+
+class ReviewScreen(WorkerErrors, Screen):
     """Ranked suspects, the alignment grid, and one key per decision."""
 
     DEFAULT_CSS = """
@@ -155,16 +174,19 @@ class ReviewScreen(Screen):
 
     @work(thread=True, exclusive=True, group="review-tokenizer", exit_on_error=False)
     def _load_tokenizer(self, spec: str) -> None:
-        try:
-            from bnner_tui.core.align import load_tokenizer
+        from bnner_tui.core.align import load_tokenizer
 
+        try:
             tok = load_tokenizer(spec)
         except Exception:
-            return  # optional: without it the grid shows words and labels only
-        self.app.call_from_thread(self._tokenizer_ready, tok)
+            # Optional, so not a failure to report: without it the grid shows words and labels
+            # only (and the Data screen, which needs it, says why it did not load).
+            return
+        self.post_message(TokenizerReady(tok))
 
-    def _tokenizer_ready(self, tok: Any) -> None:
-        self.tokenizer = tok
+    @on(TokenizerReady)
+    def _tokenizer_ready(self, message: TokenizerReady) -> None:
+        self.tokenizer = message.tokenizer
         if self.current is not None:
             self._show(self.current, keep_word=True)
 
@@ -393,20 +415,17 @@ class ReviewScreen(Screen):
             target, n = base.with_name(f"{base.name}-{n}"), n + 1
         self._save(target)
 
-    @work(thread=True, exclusive=True, group="review-save", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="review-save", exit_on_error=False, name="Save corrected")
     def _save(self, target: Path) -> None:
         from bnner_tui.core.review.corrected import save_corrected
 
         if self.review_dir is None:
             return
-        try:
-            doc = save_corrected([self.review_dir], target)
-        except Exception as err:
-            report_error(self.app, err, title="Save corrected")
-            return
-        self.app.call_from_thread(self._saved, target, doc)
+        self.post_message(CorrectedSaved(target, save_corrected([self.review_dir], target)))
 
-    def _saved(self, target: Path, doc: dict[str, Any]) -> None:
+    @on(CorrectedSaved)
+    def _saved(self, message: CorrectedSaved) -> None:
+        target, doc = message.target, message.doc
         self.saved_to = target
         self._counts()
         self.notify(

@@ -4,6 +4,11 @@ All of the work is `core.tagger`: the screen loads a `Tagger` once per model in 
 (torch and transformers are imported there, never at start-up), tags in another worker so
 typing never waits on the model, and shows what came back: inline highlights with a legend and
 a table of text, label, score and raw character offsets.
+
+The workers post `ModelLoaded` and `Tagged` and simply raise on failure (`WorkerErrors` is the
+one handler). The newest request wins without counters: `is_latest` drops a result whose
+worker is no longer its group's newest (a newer load or tagging started, or `supersede` was
+called because the text was cleared or the model switched from the cache).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static, TextArea
 
-from bnner_tui.tui.screens import RUN_LIST_REFRESH_S, report_error
+from bnner_tui.tui.screens import RUN_LIST_REFRESH_S, WorkDone, WorkerErrors, WorkFailed, report_error
 
 OTHER_MODEL = "__other__"
 EXAMPLE = "শেখ হাসিনা ঢাকায় বাংলাদেশ ক্রিকেট বোর্ডের সভায় যোগ দেন।"
@@ -71,6 +76,23 @@ def entity_types_of(label_names: list[str]) -> list[str]:
     return seen
 
 
+class ModelLoaded(WorkDone):
+    """A `core.tagger.Tagger` for the model `spec` names."""
+
+    def __init__(self, spec: str, tagger: Any) -> None:
+        super().__init__()
+        self.spec = spec
+        self.tagger = tagger
+
+
+class Tagged(WorkDone):
+    """A tagging result (`core.tagger.TagResult`) for the text that was in the box."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__()
+        self.result = result
+
+
 class ExportDialog(ModalScreen[Path | None]):
     """Ask where to write the jsonl; the write itself keeps a backup of an existing file."""
 
@@ -106,7 +128,7 @@ class ExportDialog(ModalScreen[Path | None]):
         self.dismiss(None)
 
 
-class TagScreen(Screen[None]):
+class TagScreen(WorkerErrors, Screen[None]):
     """Bengali text in, entities out."""
 
     TITLE = "Tag"
@@ -148,7 +170,6 @@ class TagScreen(Screen[None]):
         # to it: a tagging result that lands after a failed load must not hide the failure.
         self._load_failed: str | None = None
         self._result_note: str = ""
-        self._tag_seq = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -267,6 +288,7 @@ class TagScreen(Screen[None]):
         cached but not switched to, and its failure is not shown as the current model's.
         """
         if spec in self.taggers:
+            self.supersede("model")  # a load still in flight is cached when it lands, not shown
             self._loading = None
             self._model_ready(spec, self.taggers[spec])
             return
@@ -281,30 +303,27 @@ class TagScreen(Screen[None]):
         self._update_status()
         self._load_worker(spec)
 
-    @work(thread=True, exclusive=True, group="model", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="model", exit_on_error=False, name="Model")
     def _load_worker(self, spec: str) -> None:
-        try:
-            from bnner_tui.core.tagger import Tagger
+        from bnner_tui.core.tagger import Tagger
 
-            tagger = Tagger.load(spec, runs_dir=self._runs_root())
-        except Exception as err:
-            report_error(self.app, err, title="Model")
-            self.app.call_from_thread(self._model_failed, spec)
-            return
-        self.app.call_from_thread(self._model_loaded, spec, tagger)
+        self.post_message(ModelLoaded(spec, Tagger.load(spec, runs_dir=self._runs_root())))
 
-    def _model_failed(self, spec: str) -> None:
-        if self._loading != spec:
+    @on(WorkFailed)
+    def _work_failed(self, message: WorkFailed) -> None:
+        """`WorkerErrors` has said what failed; the status line says the current model is unchanged."""
+        if message.group != "model" or not self.is_latest(message):
             return  # the user has asked for another model since; the notification said what failed
+        self._load_failed = self._loading
         self._loading = None
-        self._load_failed = spec
         self._update_status()
 
-    def _model_loaded(self, spec: str, tagger: Any) -> None:
-        self.taggers[spec] = tagger
-        if self._loading == spec:
+    @on(ModelLoaded)
+    def _model_loaded(self, message: ModelLoaded) -> None:
+        self.taggers[message.spec] = message.tagger  # cached even when another model was asked for since
+        if self.is_latest(message):
             self._loading = None
-            self._model_ready(spec, tagger)
+            self._model_ready(message.spec, message.tagger)
 
     def _model_ready(self, spec: str, tagger: Any) -> None:
         self.taggers[spec] = tagger
@@ -362,7 +381,7 @@ class TagScreen(Screen[None]):
         area = self.query_one("#text", TextArea)
         area.clear()
         area.focus()
-        self._tag_seq += 1  # a tagging still in flight answers a text that is gone
+        self.supersede("tag")  # a tagging still in flight answers a text that is gone
         if self._tag_timer is not None:
             self._tag_timer.stop()
         self._show(None)
@@ -376,25 +395,22 @@ class TagScreen(Screen[None]):
             else:
                 self.notify("Load a model first (ctrl+l): a run, a model folder or a hub id.", severity="warning")
             return
-        self._tag_seq += 1
         if not text.strip():
+            self.supersede("tag")
             self._show(None)
             return
-        self._tag_worker(self.tagger, text, self._tag_seq)
+        self._tag_worker(self.tagger, text)
 
-    @work(thread=True, exclusive=True, group="tag", exit_on_error=False)
-    def _tag_worker(self, tagger: Any, text: str, seq: int) -> None:
-        try:
-            result = tagger.tag(text)
-        except Exception as err:
-            report_error(self.app, err, title="Tagging")
-            return
-        self.app.call_from_thread(self._tagged, seq, tagger, result)
+    @work(thread=True, exclusive=True, group="tag", exit_on_error=False, name="Tagging")
+    def _tag_worker(self, tagger: Any, text: str) -> None:
+        self.post_message(Tagged(tagger.tag(text)))
 
-    def _tagged(self, seq: int, tagger: Any, result: Any) -> None:
-        """Show a worker's result only if it answers the newest request, made with the current model."""
-        if seq == self._tag_seq and tagger is self.tagger:
-            self._show(result)
+    @on(Tagged)
+    def _tagged(self, message: Tagged) -> None:
+        """Show a result only if it answers the newest request: every new text, model or clear
+        starts a newer tagging or supersedes this one."""
+        if self.is_latest(message):
+            self._show(message.result)
 
     def _show(self, result: Any) -> None:
         self.result = result

@@ -24,6 +24,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Log, ProgressBar, Static
 
+from bnner_tui.core.display import NO_VALUE
 from bnner_tui.core.runstate import CURVES, EVAL, INFO, PROGRESS, STATUS, RunFollower, RunState
 from bnner_tui.tui.presentation import STATUS_STYLE, format_duration
 
@@ -33,12 +34,12 @@ LOG_TAIL_BYTES = 64 * 1024
 
 
 def _fmt(value: float | None, spec: str = ".3f") -> str:
-    return "--" if value is None else format(value, spec)
+    return NO_VALUE if value is None else format(value, spec)
 
 
 def _rate(value: float | None) -> str:
     if value is None:
-        return "--"
+        return NO_VALUE
     return f"{value / 1000:.1f}k" if value >= 10_000 else f"{value:.1f}"
 
 
@@ -374,8 +375,8 @@ class RunMonitor(Vertical):
             f"ETA {format_duration(eta)}",
             f"{_rate(st.samples_per_second)} samples/s",
             f"{_rate(st.tokens_per_second)} tokens/s",
-            f"device {st.device or '--'}",
-            f"precision {st.precision or '--'}",
+            f"device {st.device or NO_VALUE}",
+            f"precision {st.precision or NO_VALUE}",
         ]
         on_cpu = st.device is not None and st.device.startswith("cpu")
         if not on_cpu or st.gpu_memory_mb is not None:
@@ -420,7 +421,7 @@ class RunMonitor(Vertical):
                 _fmt(score.precision),
                 _fmt(score.recall),
                 _fmt(score.f1),
-                "--" if score.support is None else str(score.support),
+                NO_VALUE if score.support is None else str(score.support),
                 key=name,
             )
         if st.overall is not None:
