@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from bnner_tui.core.display import NO_VALUE
 from bnner_tui.core.errors import BnnerError
 from bnner_tui.core.runstate import RunState
 
@@ -119,7 +120,7 @@ def label_of(key: str) -> str:
 def show(value: Any) -> str:
     """A config value as a table cell: floats without noise, None and [] as "--"."""
     if value is None or value == []:
-        return "--"
+        return NO_VALUE
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):

@@ -17,6 +17,7 @@ from bnner_tui.core.card.facts import DataInfo, RunInfo, data_info, load_run
 from bnner_tui.core.card.frontmatter import BEGIN_MARK, END_MARK
 from bnner_tui.core.card.vocab import CARD_METRICS, CARD_TAGS, DEFAULT_LICENSE
 from bnner_tui.core.card.widgets import CURATED_WIDGETS, default_widgets
+from bnner_tui.core.display import NO_VALUE
 
 _SECRET_KEY_RE = re.compile(r"token|secret|password|api[_-]?key|auth", re.I)
 
@@ -60,7 +61,7 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4f}"
     if value is None:
-        return "–"
+        return NO_VALUE
     return str(value)
 
 
@@ -133,7 +134,7 @@ def _split_rows(
                     "recall": _fmt(overall.get("recall")),
                     "f1": _fmt(overall.get("f1")),
                     "accuracy": _fmt(overall["accuracy"]) if "accuracy" in overall else None,
-                    "support": support or "–",
+                    "support": support or NO_VALUE,
                 },
                 "per_type": [
                     {

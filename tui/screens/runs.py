@@ -38,9 +38,10 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Select, Static, TabbedContent, TabPane
 
 from bnner_tui.core import compare
+from bnner_tui.core.display import NO_VALUE
 from bnner_tui.core.runstate import RunState
 from bnner_tui.tui.presentation import STATUS_STYLE, format_duration
-from bnner_tui.tui.screens import WorkerErrors, WorkFailed
+from bnner_tui.tui.screens import WorkDone, WorkerErrors, WorkFailed
 from bnner_tui.tui.widgets.monitor.commands import ScreenActions
 from bnner_tui.tui.widgets.monitor.curves import CurvePlot, Series
 from bnner_tui.tui.widgets.paths import PathSuggester
@@ -106,6 +107,17 @@ class CurvesExported(Message):
         super().__init__()
         self.path = path
         self.backup = backup
+
+
+class ConfusionLoaded(WorkDone):
+    """A run's stored confusion matrix (None when metrics.json has none), its note, and the score summary."""
+
+    def __init__(self, run: Path, confusion: dict[str, Any] | None, note: str, summary: str) -> None:
+        super().__init__()
+        self.run = run
+        self.confusion = confusion
+        self.note = note
+        self.summary = summary
 
 
 class ErrorsAnalysed(Message):
@@ -322,7 +334,7 @@ class RunsScreen(WorkerErrors, Screen):
                 "●" if Path(key) in self.marked else "",
                 crop(r.name, 32),
                 Text(r.status, style=STATUS_STYLE.get(r.status, "")),
-                "--" if r.best_f1 is None else f"{r.best_f1:.3f}",
+                NO_VALUE if r.best_f1 is None else f"{r.best_f1:.3f}",
                 format_duration(r.duration_s),
                 steps,
                 crop(str(r.model), 28),
@@ -467,7 +479,7 @@ class RunsScreen(WorkerErrors, Screen):
         table.clear()
 
         def num(x: float | None) -> str:
-            return "--" if x is None else f"{x:.3f}"
+            return NO_VALUE if x is None else f"{x:.3f}"
 
         for run in runs:
             for sc in run_scores(run):
@@ -479,7 +491,7 @@ class RunsScreen(WorkerErrors, Screen):
                     num(sc.f1),
                     num(sc.precision),
                     num(sc.recall),
-                    "--" if sc.support is None else str(sc.support),
+                    NO_VALUE if sc.support is None else str(sc.support),
                 )
 
     @work(thread=True, exclusive=True, group="runs-overlay", exit_on_error=False)
@@ -579,16 +591,19 @@ class RunsScreen(WorkerErrors, Screen):
             note = "word-level label confusion on validation, from metrics.json (rows gold, columns predicted)"
         else:
             note = "No confusion matrix in metrics.json yet: open the Errors tab (e) to compute one from the model."
-        self.app.call_from_thread(self._show_confusion, run, conf, note)
         summary = "\n".join(run_summary_lines(run, "validation"))
-        self.app.call_from_thread(self._show_summary, run, summary)
+        self.post_message(ConfusionLoaded(run, conf, note, summary))
 
-    def _show_summary(self, run: Path, text: str) -> None:
-        """Counts, F1 on unseen sentences/entities and the error breakdown (core.metrics.run_summary_lines)."""
-        if run == self.selected:
-            self.query_one("#scores-summary", Static).update(Text(text))
+    @on(ConfusionLoaded)
+    def _show_confusion(self, message: ConfusionLoaded) -> None:
+        """The confusion tab, and the counts, F1 on unseen sentences/entities and the error
+        breakdown (core.metrics.run_summary_lines), for the run still selected."""
+        if message.run != self.selected or not self.is_latest(message):
+            return
+        self.query_one("#scores-summary", Static).update(Text(message.summary))
+        self._fill_confusion(message.run, message.confusion, message.note)
 
-    def _show_confusion(self, run: Path, conf: dict[str, Any] | None, note: str) -> None:
+    def _fill_confusion(self, run: Path, conf: dict[str, Any] | None, note: str) -> None:
         if run != self.selected:
             return
         self.confusion = conf
@@ -609,7 +624,7 @@ class RunsScreen(WorkerErrors, Screen):
                 style = "bold green" if i == j and count else ("bold red" if count else "dim")
                 cells.append(Text(str(count), style=style, justify="right"))
             recall = row[i] / total if total else math.nan
-            cells.append("--" if math.isnan(recall) else f"{recall:.2f}")
+            cells.append(NO_VALUE if math.isnan(recall) else f"{recall:.2f}")
             table.add_row(*cells, key=labels[i])
 
     # -- error browser ------------------------------------------------------------------------------
@@ -681,7 +696,7 @@ class RunsScreen(WorkerErrors, Screen):
         self.predictions = preds
         self.errors = errors_only(preds)
         acc = word_accuracy(preds)
-        acc_text = "--" if acc is None else f"{acc:.3f}"
+        acc_text = NO_VALUE if acc is None else f"{acc:.3f}"
         self.query_one("#errors-note", Static).update(
             f"{len(self.errors)} of {len(preds)} validation sentences have a wrong word · word accuracy {acc_text}"
             " · word level, first piece"
@@ -694,7 +709,7 @@ class RunsScreen(WorkerErrors, Screen):
             table.add_row(str(p.index), str(len(p.wrong)), crop(" ".join(p.tokens), TEXT_WIDTH), key=str(p.index))
         if self.confusion is None:
             labels = self._label_names(preds)
-            self._show_confusion(
+            self._fill_confusion(
                 run,
                 confusion_matrix(preds, labels),
                 "word-level label confusion on validation, from the error analysis (rows gold, columns predicted)",
