@@ -17,7 +17,7 @@ SCREENS_HELP = """\
 - **1 Data**: pick a source and split, search and filter samples, see how each word becomes
   subword pieces and labels (the alignment grid), switch strategy and tokenizer, statistics.
 - **2 Train**: configure and launch a run, watch its curves, cancel and resume.
-- **3 Runs**: all runs, compare curves, confusion matrix, error browser.
+- **3 Runs**: runs and the settings that differ, sort, config diff, overlay and export any metric, errors.
 - **4 Tag**: type Bengali text and tag it with a run's model; copy or export entities.
 - **5 Card**: edit and validate the selected run's model card; publish (dry run first).
 - **6 Review**: the label suspects of `bnner-tui data review`; accept, relabel a word or span,
