@@ -242,6 +242,7 @@ class Tagger:
         bf16: bool = False,
         orphan_i: str | None = None,
         decoding: DecodingPolicy | str | None = None,
+        forward: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     ) -> None:
         if aggregation not in AGGREGATIONS:
             raise ValueError(f"aggregation must be one of {AGGREGATIONS}, not {aggregation!r}")
@@ -251,6 +252,7 @@ class Tagger:
         self.aggregation = aggregation
         self.device = device
         self.bf16 = bool(bf16)
+        self.forward = forward  # numpy (input_ids, attention_mask) -> logits, e.g. ONNX Runtime; None: torch
         self.policy = _policy(decoding, orphan_i)
         self.max_length = int(max_length or _max_length(model, tokenizer))
         self._backend = tokenizer.backend_tokenizer
@@ -289,13 +291,21 @@ class Tagger:
         max_length: int | None = None,
         stride: int | None = None,
         runs_dir: str | Path = "runs",
+        backend: str = "torch",
     ) -> Tagger:
         """Load a run folder (its `model/`), a local model folder or a hub id.
 
         `quantize=True` applies int8 dynamic quantisation to the Linear layers (CPU only) and
         `bf16=True` runs the forward pass under bfloat16 autocast. Both are opt-in: faster, but
         their labels can differ from fp32's, and the F1 change must be measured on a trained model.
+        `backend="onnx"` runs the fp32 forward pass in ONNX Runtime (CPU; `core/tag_backends.py`).
         """
+        from bnner_tui.core.tag_backends import BACKENDS
+
+        if backend not in BACKENDS:
+            raise BnnerError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}.")
+        if backend == "onnx" and (quantize or bf16 or (device or "cpu") != "cpu"):
+            raise BnnerError("The onnx backend runs fp32 on the CPU: drop --quantize, --bf16 and any GPU device.")
         path, desc = resolve_model_path(model, runs_dir=runs_dir)
         if path is None:
             path = _hub_snapshot(desc)
@@ -337,7 +347,7 @@ class Tagger:
             if bars:
                 hf_logging.enable_progress_bar()
         if device is None:
-            device = "cuda" if torch.cuda.is_available() and not quantize else "cpu"
+            device = "cuda" if torch.cuda.is_available() and not quantize and backend == "torch" else "cpu"
         net.eval()
         if quantize:
             device = "cpu"
@@ -347,6 +357,11 @@ class Tagger:
                 warnings.simplefilter("ignore")
                 net = torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
         net.to(device)
+        forward = None
+        if backend == "onnx":
+            from bnner_tui.core.tag_backends import load_onnx
+
+            forward = load_onnx(net, path, num_threads=num_threads)
         return cls(
             net,
             tokenizer,
@@ -358,6 +373,7 @@ class Tagger:
             bf16=bf16,
             orphan_i=orphan_i,
             decoding=decoding,
+            forward=forward,
         )
 
     # ---------------------------------------------------------------- public API
@@ -531,11 +547,14 @@ class Tagger:
                     ids[r, :n] = enc.ids
                     wid[r, :n] = np.array(enc.word_ids, dtype=np.float64)
                 mask = (np.arange(width)[None, :] < lengths[rows][:, None]).astype(np.int64)
-                logits = self.model(
-                    input_ids=torch.from_numpy(ids).to(self.device),
-                    attention_mask=torch.from_numpy(mask).to(self.device),
-                ).logits
-                probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+                if self.forward is not None:
+                    probs = torch.softmax(torch.from_numpy(self.forward(ids, mask)), dim=-1).numpy()
+                else:
+                    logits = self.model(
+                        input_ids=torch.from_numpy(ids).to(self.device),
+                        attention_mask=torch.from_numpy(mask).to(self.device),
+                    ).logits
+                    probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
                 n_words = np.array([segments[si].hi - segments[si].lo for si in rows], dtype=np.int64)
                 word_probs = _aggregate(probs, wid, n_words, aggregation, self._o_id)
                 offsets = np.concatenate([[0], np.cumsum(n_words)])
