@@ -48,8 +48,14 @@ def test_train_speed_bench_cpu_smoke_run(wikiann_dir: Path, mbert_dir: Path) -> 
 
 @pytest.mark.slow
 def test_tag_speed_bench_prints_ratio_and_disagreements(wikiann_dir: Path, mbert_dir: Path) -> None:
-    out = _run(["bench/tag_speed.py", "--n", "20", "--repeats", "1", "--latency-n", "2"], shared=wikiann_dir.parent)
+    import importlib.util
+
+    onnx = all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx"))  # the [fast] extra
+    args = ["--n", "20", "--repeats", "1", "--latency-n", "2", *(["--onnx"] if onnx else [])]
+    out = _run(["bench/tag_speed.py", *args], shared=wikiann_dir.parent)
     assert "ratio ours fp32 / pipeline" in out and "## disagreements:" in out and "single-sentence latency" in out
+    if onnx:
+        assert "ratio ours onnx fp32 / pipeline" in out and "ours onnx fp32: entities identical to fp32 in" in out
 
 
 @pytest.mark.slow
