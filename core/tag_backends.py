@@ -1,8 +1,8 @@
 """Forward-pass backends for the tagger: torch (the default) or ONNX Runtime (opt-in, `backend="onnx"`).
 
-Why ONNX Runtime: on a 2-core CPU the tagger's time is almost all the 12-layer forward pass, and
-ONNX Runtime's fused BERT kernels (attention, GELU, layer norm, with its graph optimisations)
-run that pass in fp32 markedly faster than eager torch, with the same numbers to float rounding.
+Why ONNX Runtime: on a 2-core CPU the tagger's time is mostly the 12-layer forward pass, and
+ONNX Runtime with its graph optimisations (fused GELU, layer norm, MatMul+Add) runs that pass in
+fp32 1.6x faster than eager torch, with the same labels (docs/benchmarks.md has the numbers).
 Everything else (tokenising, length-sorted batching, aggregation, decoding) stays in the tagger.
 
 The exported graph is cached outside the user's model folder, under the user cache
