@@ -13,6 +13,10 @@ word split). The script prints a few disagreements so a reader can judge.
 Usage (from the repo root):
     .venv/bin/python bench/tag_speed.py                 # all 1000 sentences
     .venv/bin/python bench/tag_speed.py --n 300 --repeats 2 --quantize --bf16
+    .venv/bin/python bench/tag_speed.py --onnx          # also ONNX Runtime fp32 (needs bnner-tui[fast])
+
+With --onnx, the exported graph goes to a cache inside the temporary folder (BNNER_CACHE_DIR), so
+its export time is printed and the user's cache is left alone.
 """
 
 from __future__ import annotations
@@ -99,7 +103,7 @@ def read_labelled(path: Path) -> list[tuple[list[str], list[str]]]:
     return out
 
 
-def f1_report(model: str, dev: Path, batch_size: int) -> None:
+def f1_report(model: str, dev: Path, batch_size: int, onnx: bool = False) -> None:
     """Word-level seqeval F1 on WikiANN bn dev of a trained model: fp32 vs the opt-in int8 and bf16.
 
     Two label sets per variant: the model's own per-word argmax (what training's metrics.json
@@ -123,8 +127,12 @@ def f1_report(model: str, dev: Path, batch_size: int) -> None:
     print(f"\n## F1 on {len(data)} WikiANN bn dev sentences, trained model {model}")
     base: float | None = None
     base_flat: list[str] = []
-    for name, kwargs in [("fp32", {}), ("int8", {"quantize": True}), ("bf16", {"bf16": True})]:
-        tagger = Tagger.load(model, device="cpu", **kwargs)
+    variants: list[tuple[str, dict]] = [("fp32", {"device": "cpu"}), ("int8", {"quantize": True})]
+    variants.append(("bf16", {"device": "cpu", "bf16": True}))
+    if onnx:
+        variants.append(("onnx fp32", {"backend": "onnx"}))
+    for name, kwargs in variants:
+        tagger = Tagger.load(model, **kwargs)
         t0 = time.perf_counter()
         raw_pred = tagger.predict_words([[w.text for w in ws] for _, ws in items], batch_size=batch_size)
         secs = time.perf_counter() - t0
@@ -160,6 +168,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quantize", action="store_true", help="also time our tagger with int8 dynamic quantisation")
     ap.add_argument("--bf16", action="store_true", help="also time our tagger under bfloat16 autocast")
+    ap.add_argument("--onnx", action="store_true", help="also time our tagger with the ONNX Runtime fp32 backend")
     ap.add_argument("--f1-model", default=None, help="a trained run/model: report dev F1 for fp32, int8, bf16")
     ap.add_argument("--f1-only", action="store_true", help="only the --f1-model report, no speed comparison")
     args = ap.parse_args()
@@ -188,7 +197,7 @@ def main() -> int:
         torch.set_num_threads(args.threads)
 
     if args.f1_model:
-        f1_report(args.f1_model, dev, args.batch_size)
+        f1_report(args.f1_model, dev, args.batch_size, onnx=args.onnx)
         if args.f1_only:
             return 0
 
@@ -240,6 +249,17 @@ def main() -> int:
             variants.append(("ours int8 (opt-in)", Tagger.load(model_dir, device="cpu", quantize=True)))
         if args.bf16:
             variants.append(("ours bf16 (opt-in)", Tagger.load(model_dir, device="cpu", bf16=True)))
+        if args.onnx:
+            os.environ["BNNER_CACHE_DIR"] = str(Path(tmp) / "cache")
+            t0 = time.perf_counter()
+            Tagger.load(model_dir, backend="onnx")
+            export_secs = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            variants.append(("ours onnx fp32", Tagger.load(model_dir, backend="onnx")))
+            print(
+                f"onnx backend: first load (export + session) {export_secs:.1f} s, "
+                f"cached load {time.perf_counter() - t0:.1f} s"
+            )
 
         # warm-up
         for _, tg in variants:
@@ -290,6 +310,16 @@ def main() -> int:
                 same += sum(wa.label == wb.label for wa, wb in zip(a.words, b.words, strict=True))
                 total += len(a.words)
             print(f"{name}: word labels equal to fp32 on {same}/{total} words ({same / max(total, 1):.2%})")
+            ent_same = sum(
+                [(e.start, e.end, e.label) for e in a.entities] == [(e.start, e.end, e.label) for e in b.entities]
+                for a, b in zip(results["ours fp32"], results[name], strict=True)
+            )
+            print(f"{name}: entities identical to fp32 in {ent_same}/{n} sentences")
+            for text, a, b in zip(texts, results["ours fp32"], results[name], strict=True):
+                ea, eb = [(e.text, e.label) for e in a.entities], [(e.text, e.label) for e in b.entities]
+                if ea != eb and args.examples:
+                    print(f"  first difference: {text}\n    fp32: {ea}\n    {name}: {eb}")
+                    break
 
         # disagreements with the pipeline
         ours = results["ours fp32"]

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from bnner_tui.core.decoding import DEFAULT_POLICY, ORPHAN_POLICIES, Decoded, Decoder, DecodingPolicy, window_stride
+from bnner_tui.core.errors import BnnerError
 from bnner_tui.core.tagger.infer import run_segments
 from bnner_tui.core.tagger.model import hub_snapshot, load_for_inference, model_max_length, resolve_model_path
 from bnner_tui.core.tagger.text import WordLike, check_text
@@ -84,6 +85,7 @@ class Tagger:
         bf16: bool = False,
         orphan_i: str | None = None,
         decoding: DecodingPolicy | str | None = None,
+        forward: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     ) -> None:
         if aggregation not in AGGREGATIONS:
             raise ValueError(f"aggregation must be one of {AGGREGATIONS}, not {aggregation!r}")
@@ -93,6 +95,7 @@ class Tagger:
         self.aggregation = aggregation
         self.device = device
         self.bf16 = bool(bf16)
+        self.forward = forward  # numpy (input_ids, attention_mask) -> logits, e.g. ONNX Runtime; None: torch
         self.policy = _policy(decoding, orphan_i)
         self.max_length = int(max_length or model_max_length(model, tokenizer))
         self._backend = tokenizer.backend_tokenizer
@@ -131,18 +134,33 @@ class Tagger:
         max_length: int | None = None,
         stride: int | None = None,
         runs_dir: str | Path = "runs",
+        backend: str = "torch",
     ) -> Tagger:
         """Load a run folder (its `model/`), a local model folder or a hub id.
 
         `quantize=True` applies int8 dynamic quantisation to the Linear layers (CPU only) and
         `bf16=True` runs the forward pass under bfloat16 autocast. Both are opt-in: faster, but
         their labels can differ from fp32's, and the F1 change must be measured on a trained model.
+        `backend="onnx"` runs the fp32 forward pass in ONNX Runtime (CPU; `core/tag_backends.py`).
         """
+        from bnner_tui.core.tag_backends import BACKENDS
+
+        if backend not in BACKENDS:
+            raise BnnerError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}.")
+        if backend == "onnx" and (quantize or bf16 or (device or "cpu") != "cpu"):
+            raise BnnerError("The onnx backend runs fp32 on the CPU: drop --quantize, --bf16 and any GPU device.")
+        if backend == "onnx":
+            device = "cpu"
         path, desc = resolve_model_path(model, runs_dir=runs_dir)
         if path is None:
             path = hub_snapshot(desc)
             desc = f"hub {desc}"
         net, tokenizer, device = load_for_inference(path, quantize=quantize, device=device, num_threads=num_threads)
+        forward = None
+        if backend == "onnx":
+            from bnner_tui.core.tag_backends import load_onnx
+
+            forward = load_onnx(net, path, num_threads=num_threads)
         return cls(
             net,
             tokenizer,
@@ -154,6 +172,7 @@ class Tagger:
             bf16=bf16,
             orphan_i=orphan_i,
             decoding=decoding,
+            forward=forward,
         )
 
     # ---------------------------------------------------------------- public API
@@ -271,6 +290,7 @@ class Tagger:
             batch_size=batch_size,
             aggregation=aggregation,
             progress=progress,
+            forward=self.forward,
         )
         plan.merge_into(out, seg_probs)
         return out

@@ -26,10 +26,13 @@ def run_segments(
     batch_size: int,
     aggregation: str,
     progress: Callable[[int], None] | None,
+    forward: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> list[np.ndarray]:
     """Per segment, (n_words, n_labels) word probabilities, in the segments' order.
 
     `progress`, if given, is called with the number of rows finished after each batch.
+    `forward`, if given, replaces the torch model: numpy (input_ids, attention_mask) to logits
+    (the ONNX Runtime backend, `core/tag_backends.py`).
     """
     import torch
 
@@ -51,11 +54,14 @@ def run_segments(
                 ids[r, :n] = enc.ids
                 wid[r, :n] = np.array(enc.word_ids, dtype=np.float64)
             mask = (np.arange(width)[None, :] < lengths[rows][:, None]).astype(np.int64)
-            logits = model(
-                input_ids=torch.from_numpy(ids).to(device),
-                attention_mask=torch.from_numpy(mask).to(device),
-            ).logits
-            probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+            if forward is not None:
+                probs = torch.softmax(torch.from_numpy(forward(ids, mask)), dim=-1).numpy()
+            else:
+                logits = model(
+                    input_ids=torch.from_numpy(ids).to(device),
+                    attention_mask=torch.from_numpy(mask).to(device),
+                ).logits
+                probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
             n_words = np.array([segments[si].hi - segments[si].lo for si in rows], dtype=np.int64)
             word_probs = aggregate(probs, wid, n_words, aggregation, o_id)
             offsets = np.concatenate([[0], np.cumsum(n_words)])

@@ -159,6 +159,21 @@ def test_fast_precision_options_run(forced_model_dir: Path) -> None:
         assert json.loads(result.stdout)["entities"][0]["text"] == "ঢাকা শহর"
 
 
+def test_onnx_backend_option(forced_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("onnxruntime", reason="the onnx backend is the optional extra bnner-tui[fast]")
+    pytest.importorskip("onnx", reason="the onnx backend is the optional extra bnner-tui[fast]")
+    monkeypatch.setenv("BNNER_CACHE_DIR", str(tmp_path / "cache"))
+    args = ["-m", str(forced_model_dir), "--format", "jsonl", "রবীন্দ্রনাথ ঠাকুর ঢাকা শহর। x"]
+    ref = _invoke(args)
+    fast = _invoke(["--backend", "onnx", *args])
+    assert fast.exit_code == 0, fast.output
+    assert [(e["text"], e["label"]) for e in json.loads(fast.stdout)["entities"]] == [
+        (e["text"], e["label"]) for e in json.loads(ref.stdout)["entities"]
+    ]
+    bad = _invoke(["--backend", "onnx", "--quantize", *args])
+    assert bad.exit_code != 0 and "onnx backend runs fp32" in bad.stderr
+
+
 def test_very_long_line_is_tagged_in_pieces_with_offsets_into_the_whole_line(forced_model_dir: Path) -> None:
     from bnner_tui.tui.cli.tag import LONG_LINE_CHARS
 

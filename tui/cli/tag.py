@@ -310,11 +310,16 @@ def tag_command(
         False, "--quantize", help="int8 dynamic quantisation (CPU; faster, labels may shift)."
     ),
     bf16: bool = typer.Option(False, "--bf16", help="bfloat16 autocast (fast on CPUs with bf16; labels may shift)."),
+    backend: str = typer.Option(
+        "torch",
+        "--backend",
+        help="torch | onnx (ONNX Runtime, fp32 on CPU, same labels; needs bnner-tui[fast]; exported once to a cache).",
+    ),
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Where runs live."),
 ) -> None:
     """Tag Bengali (or any) text; offsets point exactly into the text as given."""
     with user_errors():
-        _tag(text, model, file, fmt, average, decoding, trim_punctuation, batch_size, quantize, bf16, runs_dir)
+        _tag(text, model, file, fmt, average, decoding, trim_punctuation, batch_size, quantize, bf16, runs_dir, backend)
 
 
 def _tag(
@@ -329,6 +334,7 @@ def _tag(
     quantize: bool,
     bf16: bool,
     runs_dir: Path,
+    backend: str = "torch",
 ) -> None:
     if fmt not in FORMATS:
         raise BnnerError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}.")
@@ -376,6 +382,7 @@ def _tag(
                 bf16=bf16,
                 decoding=_decoding_policy(decoding, trim_punctuation),
                 runs_dir=runs_dir,
+                backend=backend,
             )
         for warning in tagger.warnings:
             warn(warning, console=err_console)
