@@ -86,6 +86,9 @@ async def test_filters_narrow_the_list(review_workspace: Path) -> None:
         await _ready(pilot)
         screen = app.screen
         total = len(screen.shown)
+        # The list fits its pane: a cut sentence shows its "…" (it ran 10 cells past the pane).
+        listing = screen.query_one("#review-list")
+        assert listing.virtual_size.width <= listing.scrollable_content_region.width
         screen.query_one("#review-score").value = "0.000001"
         await wait_for(pilot, lambda: len(screen.shown) < total)
         screen.query_one("#review-score").value = ""

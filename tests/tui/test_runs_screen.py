@@ -201,6 +201,9 @@ async def test_error_browser_with_a_real_model(tmp_path: Path, tiny_model_dir: P
         # A random-init model gets words wrong: the list holds exactly the sentences with errors.
         assert screen.errors and errors.row_count == len(screen.errors)
         assert all(p.gold != p.pred for p in screen.errors)
+        # The sentence column fits the list: a cut sentence shows its "…" (it ran 6 cells past the pane).
+        await pilot.pause()
+        assert errors.virtual_size.width <= errors.scrollable_content_region.width
         note = str(screen.query_one("#errors-note", Static).render())
         assert f"{len(screen.errors)} of 60 validation sentences" in note
         grid = screen.query_one("#error-grid", AlignmentGrid)

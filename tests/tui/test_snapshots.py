@@ -254,3 +254,20 @@ def test_bengali_tag_screen_with_a_model_and_entities(
 
     app = BnnerApp(runs_root=Path("runs"), data_source="bn.conll", start="tag")
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(160, 45), (100, 30)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_bengali_samples_table_fits_its_pane(bengali_workspace: Path, size: tuple[int, int]) -> None:
+    """The samples table is never wider than its pane: the text column's "…" is on screen, and
+    no Bengali word is cut at the pane's border (it was 55 cells in a 48-cell pane)."""
+    from textual.widgets import DataTable
+
+    app = BnnerApp(runs_root=Path("runs"), data_source="bn.conll", tokenizer="tok")
+    async with app.run_test(size=size) as pilot:
+        await _data_ready(pilot)
+        table = pilot.app.screen.query_one("#samples", DataTable)
+        await pilot.pause()
+        assert table.virtual_size.width <= table.scrollable_content_region.width, (
+            table.virtual_size.width,
+            table.scrollable_content_region.width,
+        )

@@ -44,7 +44,7 @@ from bnner_tui.tui.widgets.alignment_grid import (
 
 PAGE_SIZE = 200
 """Rows added to the table at a time; the next page loads when the cursor or scroll nears the end."""
-TEXT_COLUMN_WIDTH = 28
+TEXT_COLUMN_WIDTH = 20  # what the 48-cell pane leaves after #, w, entities and cell padding
 """Fixed, so the table's layout never depends on the sample; longer text ends in an ellipsis (cut in cells)."""
 SOURCE_KINDS = [
     ("Demo set (offline)", "demo"),
@@ -235,7 +235,7 @@ class DataScreen(WorkerErrors, Screen[None]):
     DataScreen #type-filter { width: 20; }
     DataScreen #filters Checkbox { width: auto; border: none; padding: 0 1; height: 3; }
     DataScreen #samples { height: 1fr; }
-    DataScreen #samples-status { height: 1; color: $text-muted; padding: 0 1; }
+    DataScreen #samples-status { height: auto; color: $text-muted; padding: 0 1; }
     DataScreen #align-pane { width: 1fr; }
     DataScreen #align-bar { height: 3; }
     DataScreen #strategy { width: 16; }
@@ -305,7 +305,7 @@ class DataScreen(WorkerErrors, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#samples", SampleTable)
-        table.add_column("#", width=6, key="index")
+        table.add_column("#", width=5, key="index")
         table.add_column("w", width=3, key="words")
         table.add_column("entities", width=10, key="entities")
         table.add_column("text", width=TEXT_COLUMN_WIDTH, key="text")
@@ -851,6 +851,7 @@ def sample_warnings(words: Sequence[str], al: Any, max_length: int) -> list[str]
             f"{len(whole)} word(s) after the cut get no piece and no label"
         )
         if len(cut) > len(whole):
-            line += f"; {len(cut) - len(whole)} lose their last pieces"
+            n = len(cut) - len(whole)
+            line += f"; {n} {'loses its' if n == 1 else 'lose their'} last pieces"
         out.append(line)
     return out

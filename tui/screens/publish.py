@@ -97,9 +97,9 @@ class PublishDialog(WorkerErrors, ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#plan", DataTable)
-        table.add_column("file in the repo", width=52, key="file")
+        table.add_column("file in the repo", width=44, key="file")
         table.add_column("size", width=12, key="size")
-        table.add_column("from", width=20, key="from")
+        table.add_column("from", width=28, key="from")
 
     def _repo(self) -> str:
         return self.query_one("#repo-id", Input).value.strip()

@@ -29,7 +29,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 from bnner_tui.tui.screens import WorkDone, WorkerErrors, report_error
 from bnner_tui.tui.widgets.alignment_grid import AlignmentGrid, GridColumn, columns_from_alignment
 
-TEXT_WIDTH = 34
+TEXT_WIDTH = 22  # what the 67-cell list leaves after the other columns and cell padding
 ANY = "__any__"
 KIND_OPTIONS = [
     ("any kind", ANY),

@@ -48,7 +48,7 @@ from bnner_tui.tui.widgets.paths import PathSuggester
 
 RUN_COLORS = ("cyan", "orange", "green", "magenta", "red", "blue", "yellow", "white")
 RUNS_REFRESH_S = 5.0
-TEXT_WIDTH = 40
+TEXT_WIDTH = 32  # what the 50-cell list leaves after #, wrong and cell padding
 # The run table's own columns (key, header); the differing hyperparameters follow them.
 RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("mark", " "),

@@ -430,7 +430,8 @@ class TagScreen(WorkerErrors, Screen[None]):
         if not result.entities:
             self._result_note = "no entities found in this text"
         else:
-            self._result_note = f"{len(result.entities)} entities"
+            n = len(result.entities)
+            self._result_note = f"{n} {'entity' if n == 1 else 'entities'}"
         self._update_status()
 
     # -- copy / export ----------------------------------------------------------------------

@@ -250,7 +250,10 @@ class RunMonitor(Vertical):
 
     def on_mount(self) -> None:
         table = self.query_one("#mon-entities", DataTable)
-        table.add_columns("entity", "precision", "recall", "F1", "support")
+        # Fixed widths: auto-width columns were sometimes measured before the rows arrived (under
+        # load the F1 column came out 2 cells wide, "0." for 0.578). Scores are 5 cells, labels short.
+        for label, width in (("entity", 10), ("precision", 9), ("recall", 6), ("F1", 5), ("support", 7)):
+            table.add_column(label, width=width, key=label)
         table.border_title = "per entity (latest eval)"
         log = self.query_one("#mon-log", Log)
         log.border_title = "log: the run's lines, warnings, errors"
