@@ -147,10 +147,10 @@ class Tagger:
 
         if backend not in BACKENDS:
             raise BnnerError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}.")
-        if backend == "onnx" and (quantize or bf16 or (device or "cpu") != "cpu"):
-            raise BnnerError("The onnx backend runs fp32 on the CPU: drop --quantize, --bf16 and any GPU device.")
         if backend == "onnx":
-            device = "cpu"
+            if quantize or bf16 or (device or "cpu") != "cpu":
+                raise BnnerError("The onnx backend runs fp32 on the CPU: drop --quantize, --bf16 and any GPU device.")
+            device = "cpu"  # the session runs on the CPU: the torch model it is exported from must too
         path, desc = resolve_model_path(model, runs_dir=runs_dir)
         if path is None:
             path = hub_snapshot(desc)

@@ -10,10 +10,10 @@ Update after an intended layout change: `pytest tests/tui/test_snapshots.py --sn
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
+from pilot_helpers import wait_for
 
 from bnner_tui.tui.app import BnnerApp
 
@@ -112,24 +112,17 @@ def bengali_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-async def _until(pilot, cond, what: str, timeout: float = 30.0) -> None:
-    """Wait for what the screen must show before the snapshot; never a fixed pause (flaky under load)."""
-    start = time.monotonic()
-    while not cond():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        await pilot.pause(0.05)
-
-
 async def _data_ready(pilot) -> None:
     screen = pilot.app.screen
     stats = screen.query_one("#stats")
     # The piece-length histogram is drawn once every sample is tokenized (the last worker to report).
-    await _until(pilot, lambda: screen.rows is not None and "p50 " in str(stats.render()), "the Data screen")
+    await wait_for(pilot, lambda: screen.rows is not None and "p50 " in str(stats.render()), what="the Data screen")
     table = screen.query_one("#samples")
-    await _until(pilot, lambda: table.row_count > 0 and bool(screen.query_one("AlignmentGrid").columns), "the samples")
+    await wait_for(
+        pilot, lambda: table.row_count > 0 and bool(screen.query_one("AlignmentGrid").columns), what="the samples"
+    )
     table.focus()
-    await _until(pilot, lambda: screen.focused is table, "focus on the samples")
+    await wait_for(pilot, lambda: screen.focused is table, what="focus on the samples")
 
 
 def test_data_screen_layout(snap_compare, ascii_workspace: Path) -> None:
@@ -143,14 +136,14 @@ def test_data_screen_strategy_all_with_code_points(snap_compare, ascii_workspace
         screen = pilot.app.screen
         await pilot.press("s", "c", "g")
         grid = screen.query_one("AlignmentGrid")
-        await _until(
+        await wait_for(
             pilot,
             lambda: screen.strategy == "all" and screen.query_one("#codepoints").display and screen.focused is grid,
-            "strategy all, the code points and focus on the grid",
+            what="strategy all, the code points and focus on the grid",
         )
         first = grid.selected
         await pilot.press("right")
-        await _until(pilot, lambda: grid.selected == first + 1, "the next word")
+        await wait_for(pilot, lambda: grid.selected == first + 1, what="the next word")
 
     app = BnnerApp(runs_root=Path("runs"), data_source="ascii.conll", tokenizer="tok")
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -160,7 +153,7 @@ def test_help_screen_layout(snap_compare, ascii_workspace: Path) -> None:
     async def run_before(pilot) -> None:
         await _data_ready(pilot)
         await pilot.press("f1")
-        await _until(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen", "the help screen")
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen", what="the help screen")
 
     app = BnnerApp(runs_root=Path("runs"), data_source="ascii.conll", tokenizer="tok")
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -169,11 +162,11 @@ def test_help_screen_layout(snap_compare, ascii_workspace: Path) -> None:
 def test_tag_screen_layout_without_a_model(snap_compare, ascii_workspace: Path) -> None:
     async def run_before(pilot) -> None:
         screen = pilot.app.screen
-        await _until(pilot, lambda: bool(screen.query("#entities")), "the Tag screen")
+        await wait_for(pilot, lambda: bool(screen.query("#entities")), what="the Tag screen")
         screen.query_one("#text").load_text("Rahim Uddin works at Dhaka University in Bangladesh.")
         table = screen.query_one("#entities")
         table.focus()
-        await _until(pilot, lambda: screen.focused is table, "focus on the entity table")
+        await wait_for(pilot, lambda: screen.focused is table, what="focus on the entity table")
 
     app = BnnerApp(runs_root=Path("runs"), data_source="ascii.conll", start="tag")
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -183,7 +176,7 @@ def test_light_theme_data_screen(snap_compare, ascii_workspace: Path) -> None:
     async def run_before(pilot) -> None:
         await _data_ready(pilot)
         await pilot.press("ctrl+t")
-        await _until(pilot, lambda: pilot.app.theme == "textual-light", "the light theme")
+        await wait_for(pilot, lambda: pilot.app.theme == "textual-light", what="the light theme")
 
     app = BnnerApp(runs_root=Path("runs"), data_source="ascii.conll", tokenizer="tok")
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -197,7 +190,7 @@ def test_bengali_data_screen_layout(snap_compare, bengali_workspace: Path) -> No
 def test_bengali_tag_screen_without_a_model(snap_compare, bengali_workspace: Path) -> None:
     async def run_before(pilot) -> None:
         screen = pilot.app.screen
-        await _until(pilot, lambda: bool(screen.query("#entities")), "the Tag screen")
+        await wait_for(pilot, lambda: bool(screen.query("#entities")), what="the Tag screen")
         screen.query_one("#text").load_text(
             "রবীন্দ্রনাথ ঠাকুর ১৮৬১ সালের ৭ মে কলকাতার জোড়াসাঁকো ঠাকুরবাড়িতে জন্মগ্রহণ করেন। "
             "১৯১৩ সালে গীতাঞ্জলি কাব্যগ্রন্থের ইংরেজি অনুবাদের জন্য তিনি সাহিত্যে নোবেল পুরস্কার পান। "
@@ -205,7 +198,7 @@ def test_bengali_tag_screen_without_a_model(snap_compare, bengali_workspace: Pat
         )
         table = screen.query_one("#entities")
         table.focus()
-        await _until(pilot, lambda: screen.focused is table, "focus on the entity table")
+        await wait_for(pilot, lambda: screen.focused is table, what="focus on the entity table")
 
     app = BnnerApp(runs_root=Path("runs"), data_source="bn.conll", start="tag")
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -229,16 +222,16 @@ def test_bengali_tag_screen_with_a_model_and_entities(
 
     async def run_before(pilot) -> None:
         screen = pilot.app.screen
-        await _until(pilot, lambda: bool(screen.query("#entities")), "the Tag screen")
+        await wait_for(pilot, lambda: bool(screen.query("#entities")), what="the Tag screen")
         screen.query_one("#text").load_text(BENGALI_TAGGED)
         box = screen.query_one("#model-path")
         box.value = "models/bn-forced"
         box.focus()
-        await _until(pilot, lambda: screen.focused is box, "focus on the model box")
+        await wait_for(pilot, lambda: screen.focused is box, what="focus on the model box")
         await pilot.press("enter")
         table = screen.query_one("#entities")
         status = screen.query_one("#model-status")
-        await _until(
+        await wait_for(
             pilot,
             lambda: (
                 screen.result is not None
@@ -246,11 +239,11 @@ def test_bengali_tag_screen_with_a_model_and_entities(
                 and table.row_count == 3
                 and "3 entities" in str(status.render())
             ),
-            "the tagged text",
-            timeout=120,  # the first model load imports torch and transformers
+            timeout=120,
+            what="the tagged text",
         )
         table.focus()
-        await _until(pilot, lambda: screen.focused is table, "focus on the entity table")
+        await wait_for(pilot, lambda: screen.focused is table, what="focus on the entity table")
 
     app = BnnerApp(runs_root=Path("runs"), data_source="bn.conll", start="tag")
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -12,10 +12,10 @@ Update after an intended layout change: `pytest tests/tui/test_snapshots_card.py
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
+from pilot_helpers import wait_for
 
 from bnner_tui.core.labels import WIKIANN_LABELS
 from bnner_tui.tui.app import BnnerApp
@@ -103,15 +103,6 @@ def card_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-async def _until(pilot, cond, what: str, timeout: float = 60.0) -> None:
-    """Wait for what the screen must show before the picture; never a fixed pause (flaky under load)."""
-    start = time.monotonic()
-    while not cond():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        await pilot.pause(0.05)
-
-
 async def _card_settled(pilot, problems: int) -> None:
     """The card is in the editor, validated, its widget list filled and its preview rendered."""
     from textual.widgets import DataTable, Markdown, OptionList, TextArea
@@ -120,15 +111,15 @@ async def _card_settled(pilot, problems: int) -> None:
 
     screen = pilot.app.screen
     editor = screen.query_one("#editor", TextArea)
-    await _until(pilot, lambda: bool(editor.text), "the card in the editor")
+    await wait_for(pilot, lambda: bool(editor.text), timeout=60.0, what="the card in the editor")
     if screen._timer is not None:  # the edit debounce that load_text started: settle it now
         screen._timer.stop()
     screen._refresh_now()
-    await _until(pilot, lambda: len(screen.problems) == problems, f"{problems} problem(s)")
+    await wait_for(pilot, lambda: len(screen.problems) == problems, timeout=60.0, what=f"{problems} problem(s)")
     options = screen.query_one("#problems", OptionList)
-    await _until(pilot, lambda: options.option_count == max(problems, 1), "the problems panel")
+    await wait_for(pilot, lambda: options.option_count == max(problems, 1), timeout=60.0, what="the problems panel")
     table = screen.query_one("#widgets", DataTable)
-    await _until(pilot, lambda: table.row_count == len(screen.widgets), "the widget list")
+    await wait_for(pilot, lambda: table.row_count == len(screen.widgets), timeout=60.0, what="the widget list")
     # Markdown.update renders under the widget's lock: one more update, awaited, lands after it.
     await screen.query_one("#preview", Markdown).update(card_body(editor.text))
     screen.set_focus(None)

@@ -10,11 +10,11 @@ only (see tests/tui/test_snapshots.py for why). Update after an intended layout 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pilot_helpers import wait_for
 
 from bnner_tui.core.config import TrainConfig
 from bnner_tui.core.runs import RunLock
@@ -157,24 +157,18 @@ def runs_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     lock.release()
 
 
-async def _until(pilot, cond, what: str, timeout: float = 30.0) -> None:
-    start = time.monotonic()
-    while not cond():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        await pilot.pause(0.05)
-
-
 async def _monitor_settled(pilot, status: str, step: int) -> None:
     from bnner_tui.tui.widgets.monitor import CurvePlot, RunMonitor
 
     screen = pilot.app.screen
     mon = screen.query_one(RunMonitor)
-    await _until(pilot, lambda: mon.state.status == status and mon.state.step == step, f"the run {status} at {step}")
+    await wait_for(
+        pilot, lambda: mon.state.status == status and mon.state.step == step, what=f"the run {status} at {step}"
+    )
     f1 = mon.query_one("#mon-f1", CurvePlot)
-    await _until(pilot, lambda: bool(f1.series) and len(f1.series[0].x) == step // 10, "the curves")
+    await wait_for(pilot, lambda: bool(f1.series) and len(f1.series[0].x) == step // 10, what="the curves")
     log = mon.query_one("#mon-log")
-    await _until(pilot, lambda: len(log.lines) >= 3, "the log tail")
+    await wait_for(pilot, lambda: len(log.lines) >= 3, what="the log tail")
     screen.set_focus(None)
     # Toasts ("Re-attached to …") expire after a few seconds: whether one is still up when the
     # picture is taken depends on the machine's speed, so none is in the picture.
@@ -196,7 +190,7 @@ def test_train_screen_following_a_running_run(
     monkeypatch.setattr(ProcessStats, "sample", fixed)
 
     async def run_before(pilot) -> None:
-        await _until(pilot, lambda: pilot.app.screen.run_dir is not None, "the re-attach")
+        await wait_for(pilot, lambda: pilot.app.screen.run_dir is not None, what="the re-attach")
         await _monitor_settled(pilot, "running", 25)
 
     app = BnnerApp(runs_root=Path("runs"), start="train")
@@ -206,7 +200,7 @@ def test_train_screen_following_a_running_run(
 def test_train_screen_a_finished_run_with_curves(snap_compare, runs_workspace: Path) -> None:
     async def run_before(pilot) -> None:
         screen = pilot.app.screen
-        await _until(pilot, lambda: screen.run_dir is not None, "the re-attach")
+        await wait_for(pilot, lambda: screen.run_dir is not None, what="the re-attach")
         screen.watch_run(Path("runs") / "alpha-finished")
         await _monitor_settled(pilot, "finished", 40)
 
@@ -222,14 +216,16 @@ def test_runs_screen_table_and_overlay(snap_compare, runs_workspace: Path) -> No
 
         screen = pilot.app.screen
         table = screen.query_one("#runs-table", DataTable)
-        await _until(pilot, lambda: table.row_count == 4, "the four runs")
+        await wait_for(pilot, lambda: table.row_count == 4, what="the four runs")
         table.focus()
         table.move_cursor(row=table.get_row_index(str(Path("runs") / "alpha-finished")))
         await pilot.press("space")
         table.move_cursor(row=table.get_row_index(str(Path("runs") / "beta-cancelled")))
         await pilot.press("space")
         plot = screen.query_one("#overlay-metric", CurvePlot)
-        await _until(pilot, lambda: [s.label for s in plot.series] == ["alpha-finished", "beta-cancelled"], "overlay")
+        await wait_for(
+            pilot, lambda: [s.label for s in plot.series] == ["alpha-finished", "beta-cancelled"], what="overlay"
+        )
         pilot.app.clear_notifications()
         await pilot.pause()
 
@@ -245,16 +241,16 @@ def test_runs_screen_sorted_with_a_config_diff(snap_compare, runs_workspace: Pat
 
         screen = pilot.app.screen
         table = screen.query_one("#runs-table", DataTable)
-        await _until(pilot, lambda: table.row_count == 4, "the four runs")
+        await wait_for(pilot, lambda: table.row_count == 4, what="the four runs")
         table.focus()
         for name in ("beta-cancelled", "gamma-failed"):
             table.move_cursor(row=table.get_row_index(str(Path("runs") / name)))
-            await _until(pilot, lambda name=name: screen.selected == Path("runs") / name, name)
+            await wait_for(pilot, lambda name=name: screen.selected == Path("runs") / name, what=name)
             await pilot.press("space")
         screen.sort_by("batch_size", descending=True)
         await pilot.press("d")
         diff = screen.query_one("#diff-table", DataTable)
-        await _until(pilot, lambda: diff.row_count == 2, "the config diff")
+        await wait_for(pilot, lambda: diff.row_count == 2, what="the config diff")
         pilot.app.clear_notifications()
         await pilot.pause()
 
@@ -288,16 +284,16 @@ def test_runs_screen_error_browser(snap_compare, runs_workspace: Path) -> None:
 
         screen = pilot.app.screen
         table = screen.query_one("#runs-table", DataTable)
-        await _until(pilot, lambda: table.row_count == 4, "the four runs")
+        await wait_for(pilot, lambda: table.row_count == 4, what="the four runs")
         alpha = Path("runs") / "alpha-finished"
         table.focus()
         table.move_cursor(row=table.get_row_index(str(alpha)))
-        await _until(pilot, lambda: screen.selected == alpha, "alpha selected")
+        await wait_for(pilot, lambda: screen.selected == alpha, what="alpha selected")
         await pilot.press("e")
-        await _until(pilot, lambda: screen.analysed == alpha, "the error analysis", timeout=120)
+        await wait_for(pilot, lambda: screen.analysed == alpha, timeout=120, what="the error analysis")
         errors = screen.query_one("#errors-list", DataTable)
         errors.focus()
-        await _until(pilot, lambda: screen.focused is errors, "focus on the error list")
+        await wait_for(pilot, lambda: screen.focused is errors, what="focus on the error list")
         pilot.app.clear_notifications()
         await pilot.pause()
 
