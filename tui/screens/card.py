@@ -273,10 +273,15 @@ class CardScreen(WorkerErrors, Screen[None]):
             report_error(self.app, err, title="Validation")
             self.problems = []
         box = self.query_one("#problems", OptionList)
+        # A refresh follows every pause in typing; the row the user is on stays highlighted, so a
+        # refresh landing between their arrow key and Enter does not swallow the Enter.
+        highlighted = box.highlighted
         box.clear_options()
         if self.problems:
             box.add_options([Option(Text(str(p)), id=f"line-{p.line}-{i}") for i, p in enumerate(self.problems)])
             box.border_title = f"{len(self.problems)} problem(s): select one to jump to its line"
+            if highlighted is not None:
+                box.highlighted = min(highlighted, len(self.problems) - 1)
         else:
             box.add_option(Option(Text("The card is valid: fit to publish."), id="valid", disabled=True))
             box.border_title = "validation"
