@@ -26,6 +26,7 @@ from textual.screen import Screen
 
 from bnner_tui.tui import cells
 from bnner_tui.tui.messages import DataLoaded, RunSelected
+from bnner_tui.tui.widgets.footer import SCREEN_SWITCHES
 
 # mode name -> (key, title, module, class name). Train and Runs belong to tui-runs.
 SCREENS: dict[str, tuple[str, str, str, str]] = {
@@ -47,14 +48,16 @@ class BnnerApp(App[None]):
     TITLE = "bnner-tui"
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere find it too
     ENABLE_COMMAND_PALETTE = True
+    # Screens get "-narrow" under 120 columns; their CSS stacks what sits side by side when wide.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 (Textual reads a class list)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
-            Binding(key, f"go('{mode}')", title, tooltip=f"Open the {title} screen")
+            Binding(key, f"go('{mode}')", title, group=SCREEN_SWITCHES)
             for mode, (key, title, _, _) in SCREENS.items()
         ),
         Binding("f1,question_mark", "help", "Help", key_display="?"),
-        Binding("ctrl+t", "toggle_dark", "Theme", tooltip="Switch between the dark and the light theme"),
+        Binding("ctrl+t", "toggle_dark", "Theme", tooltip="Switch between the dark and the light theme", show=False),
         # Out of a text box with escape, so the screen keys (1-5, ?) work again.
         Binding("escape", "unfocus", "Leave the text box", show=False),
     ]

@@ -7,6 +7,7 @@ set too, and a test that switches to the grapheme convention must not leak it to
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,3 +19,11 @@ def _wcwidth_cells() -> Iterator[None]:
     cells.apply(cells.WCWIDTH)
     yield
     cells.apply(cells.WCWIDTH)
+
+
+@pytest.fixture
+def runs_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Four synthetic runs under ./runs of a temporary working folder (tests/tui/synthetic_runs.py)."""
+    from synthetic_runs import make_runs_workspace
+
+    yield from make_runs_workspace(tmp_path, monkeypatch)

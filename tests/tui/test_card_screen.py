@@ -278,3 +278,28 @@ async def test_a_card_that_cannot_be_loaded_says_why_in_the_status_line(run_dir:
         status = screen.query_one("#card-status")
         await wait_for(pilot, lambda: "binary file" in str(status.render()), what="the status line")
         assert str(status.render()).startswith("tiny: ")
+
+
+async def test_widget_examples_fit_a_100_column_terminal(run_dir: Path) -> None:
+    """At 100x30 the example table's fixed columns (22 + 60 cells) ran past its 46-cell box and
+    the example-text box beside three buttons was 4 cells wide."""
+    from textual.widgets import Button, DataTable, Input
+
+    app = BnnerApp(runs_root=run_dir.parent, start="card")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_card(pilot, app)
+        table = screen.query_one("#widgets", DataTable)
+        await wait_for(pilot, lambda: table.row_count > 0 and screen._widgets_width > 0, what="the examples")
+        await pilot.pause()
+        assert table.virtual_size.width <= table.scrollable_content_region.width, (
+            table.virtual_size.width,
+            table.scrollable_content_region.width,
+        )
+        assert screen.query_one("#widget-text", Input).size.width >= 20
+        box = screen.query_one("#widgets-box").region
+        for button in screen.query("#widget-buttons Button").results(Button):
+            assert box.contains_region(button.region), button.id
+        wide = table.virtual_size.width
+        await pilot.resize_terminal(160, 45)
+        await wait_for(pilot, lambda: table.virtual_size.width > wide, what="the columns widened with the box")
+        assert table.virtual_size.width <= table.scrollable_content_region.width

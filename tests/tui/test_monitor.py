@@ -77,3 +77,17 @@ async def test_cpu_run_shows_cpu_and_ram_not_only_gpu_dashes(tmp_path: Path) -> 
             await wait_for(pilot, lambda: mon.state.status == "finished" and "RAM" not in str(stats.render()))
     finally:
         lock.release()
+
+
+def test_fit_lines_keeps_the_first_parts_and_leaves_out_whole_parts() -> None:
+    from rich.cells import cell_len
+
+    from bnner_tui.tui.widgets.monitor.monitor import fit_lines
+
+    parts = ["step 30/100", "ETA 1m02s", "best F1 0.680", "epoch 1.20", "1,234.5 samples/s", "RAM 1.2 GB"]
+    text = fit_lines(parts, 30)
+    lines = text.split("\n")
+    assert len(lines) == 2 and all(cell_len(line) <= 30 for line in lines)
+    assert lines[0] == "step 30/100 · ETA 1m02s" and "best F1 0.680" in lines[1]
+    assert "samples" not in text  # a part that does not fit is left out whole, never cut
+    assert fit_lines(parts, 500) == " · ".join(parts)

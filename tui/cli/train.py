@@ -248,9 +248,11 @@ def follow_run(run: Any, *, proc: Any = None, offset: int = 0, cancel_on_interru
     follower = RunFollower(run, offset=offset)
     cancelling = False
     new_events = 0
-    with _View(run, follower.state) as view:
+    with _View(run, follower.state) as view, _Interrupts() as interrupts:
         while True:
             try:
+                if interrupts.take():
+                    raise KeyboardInterrupt
                 events = follower.poll()
                 new_events += len(events)
                 for ev in events:
@@ -259,7 +261,7 @@ def follow_run(run: Any, *, proc: Any = None, offset: int = 0, cancel_on_interru
                 if follower.done:
                     break
                 if not events:
-                    time.sleep(0.2)
+                    interrupts.wait(0.2)
             except KeyboardInterrupt:
                 if not cancel_on_interrupt or cancelling:
                     view.say(
@@ -292,6 +294,56 @@ def follow_run(run: Any, *, proc: Any = None, offset: int = 0, cancel_on_interru
             return "killed"
     _wait_exit(run, proc, 30.0)  # after its final event the process still closes files and exits
     return _report_end(run, state)
+
+
+class _Interrupts:
+    """Ctrl-C while following, counted by a signal handler instead of raised at a random point.
+
+    A KeyboardInterrupt raised anywhere (inside Rich's live display, holding its lock) could
+    leave the display wedged, and the follower then hung instead of cancelling the run. In the
+    main thread the handler only counts; the loop acts on the count between polls. Elsewhere
+    (no signal handlers there) Ctrl-C still arrives as KeyboardInterrupt.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self._event = threading.Event()
+        self._count = 0
+        self._previous: Any = None
+        self._installed = False
+
+    def __enter__(self) -> _Interrupts:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self._count += 1
+        self._event.set()
+
+    def take(self) -> bool:
+        """Whether Ctrl-C was pressed since the last call (one press each call)."""
+        if self._count == 0:
+            return False
+        self._count -= 1
+        if self._count == 0:
+            self._event.clear()
+        return True
+
+    def wait(self, timeout: float) -> None:
+        """Sleep up to `timeout`, waking at once on Ctrl-C."""
+        self._event.wait(timeout)
 
 
 def _wait_exit(run: Any, proc: Any, timeout: float) -> None:

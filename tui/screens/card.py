@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -28,7 +28,6 @@ from textual.timer import Timer
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Header,
     Input,
     Markdown,
@@ -41,6 +40,7 @@ from textual.widgets.option_list import Option
 
 from bnner_tui.tui.screens import RUN_LIST_REFRESH_S, WorkerErrors, WorkFailed, describe_error, report_error
 from bnner_tui.tui.screens.publish import PublishDialog
+from bnner_tui.tui.widgets.footer import KeyFooter
 
 PREVIEW_DELAY_S = 0.3
 
@@ -89,12 +89,14 @@ class CardScreen(WorkerErrors, Screen[None]):
     CardScreen #editor { width: 1fr; }
     CardScreen #side { width: 1fr; }
     CardScreen #preview-box { height: 1fr; border: round $panel; }
-    CardScreen #widgets-box { height: 13; border: round $panel; }
+    CardScreen #widgets-box { height: 14; border: round $panel; }
     CardScreen #widgets { height: 1fr; }
     CardScreen #widget-edit { height: 3; }
-    CardScreen #widget-title { width: 24; }
-    CardScreen #widget-text { width: 1fr; }
-    CardScreen #widget-edit Button { min-width: 6; width: auto; }
+    CardScreen #widget-title { width: 1fr; }
+    CardScreen #widget-text { width: 2fr; }
+    /* The buttons on a line of their own: beside the inputs they left the text box 4 cells at 100 columns. */
+    CardScreen #widget-buttons { height: 1; align-horizontal: right; }
+    CardScreen #widget-buttons Button { margin-left: 1; min-width: 0; width: auto; padding: 0 1; }
     CardScreen #problems { height: auto; max-height: 7; border: round $panel; }
     """
 
@@ -106,6 +108,7 @@ class CardScreen(WorkerErrors, Screen[None]):
         self.widgets: list[dict[str, str]] = []
         self._timer: Timer | None = None
         self._run_values: set[str] = set()
+        self._widgets_width = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -127,16 +130,15 @@ class CardScreen(WorkerErrors, Screen[None]):
                     with Horizontal(id="widget-edit"):
                         yield Input(placeholder="title", id="widget-title")
                         yield Input(placeholder="example text", id="widget-text")
-                        yield Button("Add", id="widget-add")
-                        yield Button("Set", id="widget-set")
-                        yield Button("Del", id="widget-del")
+                    with Horizontal(id="widget-buttons"):
+                        yield Button("Add", id="widget-add", compact=True, tooltip="Add the example in the boxes")
+                        yield Button("Set", id="widget-set", compact=True, tooltip="Replace the highlighted example")
+                        yield Button("Delete", id="widget-del", compact=True, tooltip="Delete the highlighted example")
         yield OptionList(id="problems")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one("#widgets", DataTable)
-        table.add_column("title", width=22, key="title")
-        table.add_column("text", width=60, key="text")
+        self._widget_columns(self.query_one("#widgets", DataTable), 0)
         self.refresh_runs()
         self.set_interval(RUN_LIST_REFRESH_S, self._refresh_runs_if_shown, name="card-run-list")
         self.watch(self.app, "selected_run", self._selected_run_changed, init=True)
@@ -166,8 +168,10 @@ class CardScreen(WorkerErrors, Screen[None]):
                 select.value = current
 
     def on_screen_resume(self) -> None:
-        """Runs finish while the user is on another screen: read the list again on each visit."""
+        """Runs finish while the user is on another screen: read the list again on each visit
+        (and the terminal may have been resized meanwhile)."""
         self.refresh_runs()
+        self.call_after_refresh(self._widgets_resized)
 
     def _refresh_runs_if_shown(self) -> None:
         """A run can also finish while this screen is open (launched from the CLI, say)."""
@@ -307,12 +311,36 @@ class CardScreen(WorkerErrors, Screen[None]):
         self._status(f"{readme} · {state} · {len(self.problems)} problem(s)")
 
     # -- widget examples ----------------------------------------------------------------------
+    def _widget_columns(self, table: DataTable[Any], width: int) -> None:
+        """Fixed column widths that add up to the table's width (a third for the title): fixed
+        widths wider than the box pushed the example text past its border at 100 columns."""
+        self._widgets_width = width
+        title = 22 if width <= 0 else max(8, min(22, width // 3))
+        text = 60 if width <= 0 else max(8, width - title - 4)  # 2 cells of padding per column
+        table.clear(columns=True)
+        table.add_column("title", width=title, key="title")
+        table.add_column("text", width=text, key="text")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The terminal changed size: the widget table's columns follow once it is laid out."""
+        self.call_after_refresh(self._widgets_resized)
+
+    def _widgets_resized(self) -> None:
+        table = self.query_one("#widgets", DataTable)
+        width = table.scrollable_content_region.width
+        if width != self._widgets_width:
+            self._widget_columns(table, width)
+            self._fill_widgets()
+
     def _fill_widgets(self) -> None:
         table = self.query_one("#widgets", DataTable)
         cursor = table.cursor_row
         table.clear()
         for w in self.widgets:
-            table.add_row(w.get("example_title", ""), Text(w["text"], no_wrap=True, overflow="ellipsis"))
+            table.add_row(
+                Text(w.get("example_title", ""), no_wrap=True, overflow="ellipsis"),
+                Text(w["text"], no_wrap=True, overflow="ellipsis"),
+            )
         if self.widgets:
             table.move_cursor(row=min(cursor, len(self.widgets) - 1))
             # Refills follow every (debounced) preview refresh; they never overwrite what the user is

@@ -29,7 +29,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import Button, Checkbox, DataTable, Header, Input, Select, Static
 
 from bnner_tui.core.config import STRATEGIES
 from bnner_tui.tui.messages import DataLoaded
@@ -41,6 +41,7 @@ from bnner_tui.tui.widgets.alignment_grid import (
     columns_from_alignment,
     columns_from_words,
 )
+from bnner_tui.tui.widgets.footer import KeyFooter
 
 PAGE_SIZE = 200
 """Rows added to the table at a time; the next page loads when the cursor or scroll nears the end."""
@@ -301,7 +302,7 @@ class DataScreen(WorkerErrors, Screen[None]):
                 yield Static("", id="sample-warnings")
                 yield Static("", id="codepoints")
                 yield Static("", id="stats")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#samples", SampleTable)

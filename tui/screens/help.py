@@ -38,7 +38,8 @@ def help_rows(under: Screen) -> list[tuple[str, str]]:
     rows: dict[tuple[str, str], list[str]] = {}
     for key, active in under.active_bindings.items():
         binding = active.binding
-        text = binding.description or binding.action
+        # The footer shows the short description; Help has room for the tooltip's whole sentence.
+        text = binding.tooltip or binding.description or binding.action
         if not text or binding.system:
             continue
         if not binding.show and not isinstance(active.node, (Screen, App)):
@@ -64,7 +65,7 @@ class HelpScreen(ModalScreen[None]):
         border: thick $primary; background: $surface; padding: 0 1;
     }
     HelpScreen #help-title { text-style: bold; color: $primary; margin-bottom: 1; }
-    HelpScreen DataTable { height: auto; max-height: 24; margin-bottom: 1; }
+    HelpScreen DataTable { height: auto; margin-bottom: 1; }  /* one scrollbar: the dialog's */
     """
 
     def __init__(self, under: Screen) -> None:

@@ -24,10 +24,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 
 from bnner_tui.tui.screens import WorkDone, WorkerErrors, report_error
 from bnner_tui.tui.widgets.alignment_grid import AlignmentGrid, GridColumn, columns_from_alignment
+from bnner_tui.tui.widgets.footer import KeyFooter
 
 TEXT_WIDTH = 22  # what the 67-cell list leaves after the other columns and cell padding
 ANY = "__any__"
@@ -131,7 +132,7 @@ class ReviewScreen(WorkerErrors, Screen):
                 yield Static("", id="review-sentence")
                 yield AlignmentGrid(id="review-grid", empty_text="Open a review folder.")
                 yield Static("", id="review-word")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#review-list", DataTable)

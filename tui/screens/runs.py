@@ -35,13 +35,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Input, Select, Static, TabbedContent, TabPane
+from textual.widgets import Button, DataTable, Input, Select, Static, TabbedContent, TabPane
 
 from bnner_tui.core import compare
 from bnner_tui.core.display import NO_VALUE
 from bnner_tui.core.runstate import RunState
 from bnner_tui.tui.presentation import STATUS_STYLE, format_duration
 from bnner_tui.tui.screens import WorkDone, WorkerErrors, WorkFailed
+from bnner_tui.tui.widgets.footer import KeyFooter
 from bnner_tui.tui.widgets.monitor.commands import ScreenActions
 from bnner_tui.tui.widgets.monitor.curves import CurvePlot, Series
 from bnner_tui.tui.widgets.paths import PathSuggester
@@ -61,12 +62,19 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("data", "data"),
 )
 MAX_HPARAM_COLUMNS = 6  # more differing settings: the config diff (d) shows them all
-HINT = "space marks runs to overlay and diff · s/S sort · enter opens a run for Tag and Card"
+# Short enough for 100 columns after a run's name and status; the footer names the other keys.
+HINT = "space marks runs to overlay and diff · enter: use in Tag and Card"
 
 
 def crop(text: str, width: int) -> str:
     """Crop by code points (never by measured glyph width) with an ellipsis."""
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def crop_left(text: str, width: int) -> str:
+    """Crop the start off with an ellipsis: a path's end (the data folder's name) is what tells
+    two sources apart."""
+    return text if len(text) <= width else "…" + text[len(text) - max(0, width - 1) :]
 
 
 def code_points(word: str) -> str:
@@ -135,7 +143,7 @@ class RunsScreen(WorkerErrors, Screen):
 
     DEFAULT_CSS = """
     RunsScreen #runs-table { height: auto; max-height: 12; }
-    RunsScreen #runs-hint { height: 1; padding: 0 1; color: $text-muted; text-overflow: ellipsis; }
+    RunsScreen #runs-hint { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     RunsScreen #runs-tabs { height: 1fr; }
     RunsScreen #overlay-bar { height: 1; }
     RunsScreen #overlay-metric-select { width: 32; }
@@ -158,15 +166,16 @@ class RunsScreen(WorkerErrors, Screen):
 
     COMMANDS: ClassVar[set] = {ScreenActions}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "refresh", "Refresh"),
-        Binding("space", "mark", "Mark to compare"),
+        # Footer keys are short so the line fits 100 columns; Help shows every key (r and u too).
+        Binding("r", "refresh", "Refresh", show=False),  # the screen also refreshes by itself
+        Binding("space", "mark", "Mark", tooltip="Mark the run to compare it with others"),
         Binding("s", "sort_next", "Sort"),
         Binding("S", "sort_reverse", "Reverse sort", show=False),
-        Binding("d", "show_diff", "Config diff"),
-        Binding("x", "export", "Export curves"),
+        Binding("d", "show_diff", "Diff", tooltip="Config diff of the marked runs"),
+        Binding("x", "export", "Export", tooltip="Export the shown curves (SVG, CSV)"),
         Binding("c", "show_confusion", "Confusion"),
         Binding("e", "show_errors", "Errors"),
-        Binding("u", "toggle_codepoints", "Code points"),
+        Binding("u", "toggle_codepoints", "Code points", show=False),
     ]
 
     def __init__(self, runs_root: Path, *, name: str | None = None, id: str | None = None) -> None:
@@ -240,7 +249,7 @@ class RunsScreen(WorkerErrors, Screen):
                         yield Static("", id="error-sentence")
                         yield self._make_grid()
                         yield Static("", id="codepoints", classes="-hidden")
-        yield Footer()
+        yield KeyFooter()
 
     def _make_grid(self) -> Any:
         from bnner_tui.tui.widgets.alignment_grid import AlignmentGrid
@@ -250,7 +259,7 @@ class RunsScreen(WorkerErrors, Screen):
     def on_mount(self) -> None:
         self._set_columns(self.query_one("#runs-table", DataTable))
         scores = self.query_one("#scores-table", DataTable)
-        for label in ("run", "data", "which", "split", "F1", "P", "R", "entities"):
+        for label in ("run", "data", "data is", "split", "F1", "P", "R", "entities"):
             scores.add_column(label, key=label)
         errors = self.query_one("#errors-list", DataTable)
         # Fixed widths: the sentence column holds Bengali, whose measured width is unreliable.
@@ -483,10 +492,11 @@ class RunsScreen(WorkerErrors, Screen):
 
         for run in runs:
             for sc in run_scores(run):
+                # Widths add up to 96 cells with padding: the table fits a 100-column terminal.
                 table.add_row(
-                    crop(run.name, 24),
-                    crop(sc.data, 44),
-                    "own data" if sc.own else "other data",
+                    crop(run.name, 16),
+                    crop_left(sc.data, 26),
+                    "own" if sc.own else "other",
                     sc.split,
                     num(sc.f1),
                     num(sc.precision),

@@ -24,9 +24,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, DataTable, Header, Input, Label, Select, Static, TextArea
 
 from bnner_tui.tui.screens import RUN_LIST_REFRESH_S, WorkDone, WorkerErrors, WorkFailed, report_error
+from bnner_tui.tui.widgets.footer import KeyFooter
 
 OTHER_MODEL = "__other__"
 EXAMPLE = "শেখ হাসিনা ঢাকায় বাংলাদেশ ক্রিকেট বোর্ডের সভায় যোগ দেন।"
@@ -148,7 +149,8 @@ class TagScreen(WorkerErrors, Screen[None]):
     TagScreen #load-model { width: 10; min-width: 8; }
     TagScreen #model-status { height: 1; padding: 0 1; color: $text-muted; }
     /* As tall as the text (up to 40% of the screen), so a paragraph is read whole, not scrolled. */
-    TagScreen #text { height: auto; min-height: 6; max-height: 40%; }
+    /* A stable gutter: the wrap width does not change when the scrollbar comes and goes. */
+    TagScreen #text { height: auto; min-height: 6; max-height: 40%; scrollbar-gutter: stable; }
     TagScreen #actions { height: 3; }
     TagScreen #actions Button { margin-right: 1; }
     TagScreen #legend { height: 1; padding: 0 1; }
@@ -190,7 +192,7 @@ class TagScreen(WorkerErrors, Screen[None]):
             yield Static("", id="highlighted")
         table: DataTable[Any] = DataTable(id="entities", cursor_type="row", zebra_stripes=True)
         yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#entities", DataTable)

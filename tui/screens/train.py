@@ -36,13 +36,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import Reactive
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from bnner_tui.core.config import PRESETS, SPECS, TrainConfig
 from bnner_tui.core.errors import ConfigError
 from bnner_tui.core.runstate import RESUMABLE
 from bnner_tui.core.train.models import RandomInitNotice
 from bnner_tui.tui.screens import WorkerErrors, WorkFailed
+from bnner_tui.tui.widgets.footer import KeyFooter
 from bnner_tui.tui.widgets.monitor import RunMonitor
 from bnner_tui.tui.widgets.monitor.commands import ScreenActions
 from bnner_tui.tui.widgets.paths import PathSuggester
@@ -234,7 +235,7 @@ class TrainScreen(WorkerErrors, Screen):
     TrainScreen #form-buttons { height: auto; padding: 0 1; }
     TrainScreen #train-right { width: 1fr; }
     TrainScreen #run-controls { height: auto; padding: 0 1; }
-    TrainScreen #run-controls Button { margin-right: 1; }
+    TrainScreen #run-controls Button { margin-right: 1; min-width: 10; }  /* room for the run picker */
     TrainScreen #watch-select { width: 1fr; }
     """
 
@@ -295,7 +296,7 @@ class TrainScreen(WorkerErrors, Screen):
                 yield Button("Cancel", id="cancel", variant="error", disabled=True)
                 yield Button("Resume", id="resume", variant="success", disabled=True)
             yield RunMonitor(id="monitor")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         for key in HANDED_OVER:

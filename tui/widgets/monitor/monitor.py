@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import re
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -31,6 +33,45 @@ from bnner_tui.tui.presentation import STATUS_STYLE, format_duration
 from .curves import CurvePlot, Series
 
 LOG_TAIL_BYTES = 64 * 1024
+STATS_LINES = 2  # the stats line's fixed height: it repaints without a layout pass
+
+
+def fit_lines(parts: list[str], width: int, lines: int = STATS_LINES, sep: str = " · ") -> str:
+    """`parts` (most important first) joined with `sep`, broken into at most `lines` lines of
+    `width` cells; the parts that do not fit are left out, never cut in half.
+
+    Rich wrapping a fixed-height Static would have hidden whatever fell on a third line (the
+    best F1, at 100 columns); breaking the lines here keeps the most important numbers on screen.
+    """
+    from rich.cells import cell_len
+
+    out: list[str] = []
+    current = ""
+    for part in parts:
+        candidate = f"{current}{sep}{part}" if current else part
+        if cell_len(candidate) <= width or (not current and not out):
+            current = candidate
+            continue
+        if len(out) + 1 >= lines:
+            continue  # no room on the last line: try the next (shorter) parts
+        out.append(current)
+        current = part
+    if current:
+        out.append(current)
+    return "\n".join(out)
+
+
+def wrap_line(line: str, width: int) -> list[str]:
+    """One log line as the lines it takes at `width` cells (continuations indented two cells),
+    measured as the terminal draws it; a narrow log panel otherwise cut every line at its edge."""
+    if width < 12:
+        return [line]
+    from rich.console import Console
+    from rich.text import Text
+
+    wrapped = Text(line).wrap(Console(width=width), width - 2)
+    rows = [str(part).rstrip() for part in wrapped]
+    return [row if i == 0 else f"  {row}" for i, row in enumerate(rows) if row or i == 0]
 
 
 def _fmt(value: float | None, spec: str = ".3f") -> str:
@@ -188,12 +229,13 @@ class RunMonitor(Vertical):
     RunMonitor #mon-header { height: auto; padding: 0 1; }
     RunMonitor #mon-progress-row { height: 1; padding: 0 1; }
     RunMonitor #mon-bar { width: 1fr; }
-    RunMonitor #mon-stats { height: 2; padding: 0 1; color: $text-muted; }
+    RunMonitor #mon-stats { height: 2; padding: 0 1; color: $text-muted; }  /* STATS_LINES */
     RunMonitor #mon-plots { height: 1fr; min-height: 10; }
     RunMonitor #mon-f1 { margin-left: 2; }
     RunMonitor #mon-bottom { height: 12; }
     RunMonitor #mon-entities { width: 46; height: 100%; }
     RunMonitor #mon-log { width: 1fr; height: 100%; border-left: solid $primary-background; }
+    /* Under 120 columns (the screen's "-narrow" class) the two are stacked: see tui/app.tcss. */
     """
 
     class StatusChanged(Message):
@@ -230,6 +272,8 @@ class RunMonitor(Vertical):
         self._last_curve_draw = 0.0
         self._shown: dict[str, object] = {}  # what each cheap widget shows now: skip no-op updates
         self._pending_log: list[str] = []
+        self._raw_log: deque[str] = deque(maxlen=log_lines)  # unwrapped: re-wrapped on resize
+        self._log_width = 0
         self._last_log_write = 0.0
         # Counters that let tests and the overhead benchmark see the collapsing at work.
         self.polls = 0
@@ -274,6 +318,7 @@ class RunMonitor(Vertical):
         self._last_curve_draw = 0.0
         self._shown = {}
         self._pending_log = []
+        self._raw_log.clear()
         self._last_log_write = 0.0
         self._render_all({STATUS, INFO, PROGRESS, CURVES, EVAL})
         if self._timer is None:
@@ -318,7 +363,7 @@ class RunMonitor(Vertical):
             self._pending_log.extend(self._log_filter.feed(self._log.poll()))
         # Each Log write costs a layout pass: append the new lines at most once per second.
         if self._pending_log and (now - self._last_log_write >= 1.0 or STATUS in changed):
-            self.query_one("#mon-log", Log).write_lines(self._pending_log[-self.log_lines :])
+            self._write_log(self._pending_log[-self.log_lines :])
             self._pending_log = []
             self._last_log_write = now
         # Charts are the costly part: at most one redraw per curve_interval (pending points are
@@ -331,6 +376,30 @@ class RunMonitor(Vertical):
         return len(events)
 
     # -- drawing --------------------------------------------------------------------------
+    def _log_text_width(self) -> int:
+        log = self.query_one("#mon-log", Log)
+        return max(0, log.scrollable_content_region.width - 1)  # room for a vertical scrollbar
+
+    def _write_log(self, lines: list[str]) -> None:
+        self._raw_log.extend(lines)
+        width = self._log_width = self._log_text_width()
+        rows = [row for line in lines for row in wrap_line(line, width)]
+        self.query_one("#mon-log", Log).write_lines(rows)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """A new width: the stats line is re-fitted and the log re-wrapped."""
+        self._shown.pop("stats", None)
+        self.call_after_refresh(self._after_resize)
+
+    def _after_resize(self) -> None:
+        if self._follower is not None:
+            self._render_progress()
+        if self._raw_log and self._log_text_width() != self._log_width:
+            lines = list(self._raw_log)
+            self._raw_log.clear()
+            self.query_one("#mon-log", Log).clear()
+            self._write_log(lines)
+
     def _render_all(self, parts: set[str]) -> None:
         self.updates += 1
         st = self.state
@@ -372,10 +441,15 @@ class RunMonitor(Vertical):
                 self._shown["bar"] = bar_state
                 self.query_one("#mon-bar", ProgressBar).update(total=bar_state[0], progress=bar_state[1])
         eta = st.eta_seconds(now=time.time())
+        # Most important first: on a narrow screen the last parts are the ones left out.
         parts = [
             f"step {st.step}/{st.total_steps or '?'}",
-            f"epoch {_fmt(st.epoch, '.2f')}",
             f"ETA {format_duration(eta)}",
+        ]
+        if st.best_f1 is not None:
+            parts.append(f"best F1 {st.best_f1:.3f}")
+        parts += [
+            f"epoch {_fmt(st.epoch, '.2f')}",
             f"{_rate(st.samples_per_second)} samples/s",
             f"{_rate(st.tokens_per_second)} tokens/s",
             f"device {st.device or NO_VALUE}",
@@ -389,14 +463,14 @@ class RunMonitor(Vertical):
             if st.status == "running":
                 self._proc_stats.sample(time.monotonic())
                 parts += self._proc_stats.describe()
-        if st.best_f1 is not None:
-            parts.append(f"best F1 {st.best_f1:.3f}")
-        text = " · ".join(parts)
+        stats = self.query_one("#mon-stats", Static)
+        width = stats.content_region.width
+        text = fit_lines(parts, width) if width > 0 else " · ".join(parts)
         if self._shown.get("stats") != text:
             # Most polls change nothing visible: no update, no repaint.
             self._shown["stats"] = text
             # Fixed height: no layout pass needed, only this widget repaints.
-            self.query_one("#mon-stats", Static).update(text, layout=False)
+            stats.update(text, layout=False)
 
     def _render_curves(self) -> None:
         st = self.state
