@@ -119,6 +119,13 @@ class Pane:
                 raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; the pane shows:\n{screen}")
             time.sleep(0.1)  # the polling interval, not a wait for anything in particular
 
+    def resize(self, width: int, height: int) -> None:
+        """Resize the window, as a user dragging the terminal does (the app gets SIGWINCH)."""
+        subprocess.run(
+            [*self._tmux, "resize-window", "-t", "t", "-x", str(width), "-y", str(height)], check=True, timeout=30
+        )
+        self.width, self.height = width, height
+
     def close(self) -> None:
         subprocess.run([*self._tmux, "kill-server"], capture_output=True, timeout=30)
 
@@ -249,7 +256,14 @@ def test_wikiann_with_mbert_columns_line_up(pane_factory, size: tuple[int, int])
 # -- the Tag screen ------------------------------------------------------------------------
 def text_area_rows(lines: list[str]) -> list[str]:
     """The rows inside the Tag screen's text box: between its tall borders, after the model status."""
-    start = next(i for i, line in enumerate(lines) if "model loaded" in line or line.lstrip().startswith("model:"))
+    status = (
+        i
+        for i, line in enumerate(lines)
+        if "model loaded" in line or line.lstrip().startswith(("model:", "loading model"))
+    )
+    start = next(status, None)
+    if start is None:
+        return []
     rows = []
     for line in lines[start + 1 :]:
         if line.startswith("▊") and ("▔" in line or "▁" in line):
@@ -286,5 +300,44 @@ def test_a_long_paragraph_typed_into_the_tag_screen_shows_every_word(pane_factor
     lines = pane.wait(lambda ls: shown_words(ls) == words, "the whole paragraph shown", timeout=120)
     assert shown_words(lines) == words, "\n".join(lines)
     # Every row of the box ends at the same right border: nothing pushed past it.
+    borders = {column_of(row, row.rindex("▎")) for row in text_area_rows(lines) if "▎" in row}
+    assert len(borders) == 1, "\n".join(text_area_rows(lines))
+
+
+def test_the_typed_paragraph_reads_once_after_the_terminal_narrows(  # type: ignore[no-untyped-def]
+    pane_factory, tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    """160x45 -> 100x30 with the paragraph in the box and a model tagging it: a row of the old
+    wrapping stayed on screen under the new one (`ছোটগল্প, উপন্যাস ও` shown twice) until the
+    cursor moved."""
+    from bnner_tui.core.config import TrainConfig
+    from bnner_tui.core.events import EventWriter
+
+    run = tmp_path / "runs" / "tiny"  # a finished run: the Tag screen loads its model and tags as you type
+    run.mkdir(parents=True)
+    TrainConfig(data="demo", model="offline", run_name="tiny", output_root="runs").to_toml(run / "config.toml")
+    shutil.copytree(tiny_model_dir, run / "model")
+    with EventWriter(run / "events.jsonl") as events:
+        events.emit("started", total_steps=10)
+        events.emit("finished", step=10, best_f1=0.5, duration_s=3.0)
+    pane = pane_factory((160, 45), ["--data", "demo"])
+    pane.wait(lambda ls: len(table_rows(ls)) >= 5, "the Data screen with its samples")
+    pane.send("4")
+    pane.wait(lambda ls: bool(ls) and "Tag" in ls[0] and "শেখ" in "\n".join(ls), "the Tag screen with its example")
+    pane.send("C-n")
+    pane.wait(lambda ls: "শেখ" not in "\n".join(text_area_rows(ls)), "the cleared text box")
+    pane.type(PARAGRAPH)
+    words = PARAGRAPH.split()
+    pane.wait(
+        lambda ls: shown_words(ls) == words and any(line.startswith("│") and "গোরা" in line for line in ls),
+        "the paragraph shown and tagged (the result box holds it)",
+        timeout=120,
+    )
+    pane.resize(100, 30)
+    lines = pane.wait(
+        lambda ls: bool(ls) and len(ls[0]) <= 100 and shown_words(ls) == words,
+        "the paragraph re-wrapped to 100 columns, every word once",
+        timeout=60,
+    )
     borders = {column_of(row, row.rindex("▎")) for row in text_area_rows(lines) if "▎" in row}
     assert len(borders) == 1, "\n".join(text_area_rows(lines))

@@ -77,6 +77,18 @@ def entity_types_of(label_names: list[str]) -> list[str]:
     return seen
 
 
+class TextBox(TextArea):
+    """The text to tag: a TextArea that repaints itself whole after it re-wraps for a new width.
+
+    Textual re-wraps a soft-wrapped TextArea on resize, but the rows it had drawn before stayed
+    cached: after a 160 -> 100 column resize the terminal showed a row of the old wrapping
+    under the new one (one phrase twice) until the cursor moved.
+    """
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.refresh)
+
+
 class ModelLoaded(WorkDone):
     """A `core.tagger.Tagger` for the model `spec` names."""
 
@@ -180,7 +192,7 @@ class TagScreen(WorkerErrors, Screen[None]):
             yield Input(placeholder="or a model folder / run folder / hub id", id="model-path")
             yield Button("Load", id="load-model", variant="primary")
         yield Static("no model loaded: pick a run, or type a model folder or hub id", id="model-status")
-        yield TextArea(EXAMPLE, id="text", soft_wrap=True, tab_behavior="focus")
+        yield TextBox(EXAMPLE, id="text", soft_wrap=True, tab_behavior="focus")
         with Horizontal(id="actions"):
             yield Button("Tag", id="tag", variant="primary", tooltip="ctrl+r")
             yield Button("Copy", id="copy", tooltip="ctrl+b: entities as JSON to the clipboard")
