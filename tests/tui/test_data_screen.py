@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pilot_helpers import MessageLog, type_text, wait_for, wait_for_message
 
+from bnner_tui.core.data.browse import code_points, histogram, split_rows
 from bnner_tui.tui.app import BnnerApp
 from bnner_tui.tui.screens.data import (
     PAGE_SIZE,
@@ -16,9 +17,6 @@ from bnner_tui.tui.screens.data import (
     PiecesReady,
     SourceLoaded,
     SourceState,
-    code_points,
-    histogram,
-    split_rows,
 )
 from bnner_tui.tui.widgets.alignment_grid import (
     COLUMN_WIDTH,
@@ -168,7 +166,7 @@ def test_columns_group_pieces_under_words_and_flag_cut_words() -> None:
 
 def test_truncation_warning_counts_the_words_the_cut_took(tokenizer_dir: Path) -> None:
     from bnner_tui.core.align import align, load_tokenizer
-    from bnner_tui.tui.screens.data import sample_warnings
+    from bnner_tui.core.data.browse import sample_warnings
 
     tok = load_tokenizer(str(tokenizer_dir))
     words = _TRAIN_TEXT[1].split() + _TRAIN_TEXT[2].split()

@@ -38,6 +38,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Select, Static, TabbedContent, TabPane
 
 from bnner_tui.core import compare
+from bnner_tui.core.data.browse import code_points
 from bnner_tui.core.display import NO_VALUE
 from bnner_tui.core.runstate import RunState
 from bnner_tui.tui.presentation import STATUS_STYLE, format_duration
@@ -75,13 +76,6 @@ def crop_left(text: str, width: int) -> str:
     """Crop the start off with an ellipsis: a path's end (the data folder's name) is what tells
     two sources apart."""
     return text if len(text) <= width else "…" + text[len(text) - max(0, width - 1) :]
-
-
-def code_points(word: str) -> str:
-    """'ড়' -> 'U+09DC'; shows what a word really is when the terminal draws it oddly."""
-    import unicodedata
-
-    return "  ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, '?')}" for ch in word)
 
 
 def load_curves(run_dir: Path) -> RunState:
@@ -787,7 +781,7 @@ class RunsScreen(WorkerErrors, Screen):
     def on_alignment_grid_word_selected(self, event: Any) -> None:
         column = getattr(event, "column", None)
         word = column.word if column is not None else ""
-        self.query_one("#codepoints", Static).update(code_points(word) if word else "")
+        self.query_one("#codepoints", Static).update(code_points(word, sep="  ") if word else "")
 
     def action_toggle_codepoints(self) -> None:
         self.show_codepoints = not self.show_codepoints
