@@ -14,34 +14,21 @@ from pathlib import Path
 
 import pytest
 from pilot_helpers import wait_for
+from synthetic_runs import CONLL as TWO_SENTENCES
 
 from bnner_tui.tui.app import BnnerApp
 
 SIZE = (120, 40)
-CONLL = """\
-Rahim\tB-PER
-Uddin\tI-PER
-works\tO
-at\tO
-Dhaka\tB-ORG
-University\tI-ORG
-in\tO
-Bangladesh\tB-LOC
-.\tO
-
-Sheikh\tB-PER
-Mujib\tI-PER
-visited\tO
-Chittagong\tB-LOC
-port\tO
-.\tO
-
+CONLL = (
+    TWO_SENTENCES  # the synthetic runs' data, and two more sentences
+    + """
 Grameen\tB-ORG
 Bank\tI-ORG
 
 Sylhet\tB-LOC
 Division\tI-LOC
 """
+)
 
 
 @pytest.fixture
