@@ -55,6 +55,18 @@ def card_screen(app: BnnerApp) -> CardScreen:
     return app.screen
 
 
+async def click_uncovered(pilot, selector: str) -> None:
+    """Click a widget once nothing is drawn over it (a toast in the corner takes the click)."""
+    widget = pilot.app.screen.query_one(selector)
+
+    def uncovered() -> bool:
+        region = widget.region
+        return bool(region) and pilot.app.screen.get_widget_at(region.x, region.y)[0] is widget
+
+    await wait_for(pilot, uncovered, what=f"{selector} on screen and uncovered")
+    await pilot.click(selector)
+
+
 async def open_card(pilot, app: BnnerApp) -> CardScreen:
     """The card is loaded in a worker; wait until the editor, the preview and the widget list show it."""
     screen = card_screen(app)
@@ -148,12 +160,12 @@ async def test_widget_examples_edit_as_a_list(run_dir: Path) -> None:
         added = {"text": "ঢাকা বাংলাদেশের রাজধানী।", "example_title": "Dhaka"}
         editor = screen.query_one("#editor")
         table = screen.query_one("#widgets")
-        await pilot.click("#widget-add")
+        await click_uncovered(pilot, "#widget-add")
         # The click reaches the screen as a Button.Pressed message: wait for it, not for one pause.
-        await wait_for(pilot, lambda: card_widgets(editor.text) == [*before, added])
+        await wait_for(pilot, lambda: card_widgets(editor.text) == [*before, added], what="the added example")
         await wait_for(pilot, lambda: table.row_count == len(before) + 1)
         table.move_cursor(row=0)
-        await pilot.click("#widget-del")
+        await click_uncovered(pilot, "#widget-del")
         await wait_for(pilot, lambda: card_widgets(editor.text) == [*before[1:], added])
         await wait_for(pilot, lambda: table.row_count == len(before))
         assert screen.problems == []

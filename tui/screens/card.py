@@ -329,8 +329,11 @@ class CardScreen(WorkerErrors, Screen[None]):
         table = self.query_one("#widgets", DataTable)
         width = table.scrollable_content_region.width
         if width != self._widgets_width:
+            row = table.cursor_row  # rebuilding the columns resets the cursor: keep the user's row
             self._widget_columns(table, width)
             self._fill_widgets()
+            if self.widgets:
+                table.move_cursor(row=min(max(row, 0), len(self.widgets) - 1))
 
     def _fill_widgets(self) -> None:
         table = self.query_one("#widgets", DataTable)
