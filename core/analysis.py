@@ -47,6 +47,15 @@ class SentencePrediction:
         return any(g != p for g, p in zip(self.gold, self.pred, strict=True))
 
 
+def label_order(preds: Sequence[SentencePrediction]) -> list[str]:
+    """The labels seen in gold or predictions: WikiANN's order first (O always), the rest sorted."""
+    from bnner_tui.core.labels import WIKIANN_LABELS
+
+    seen = {label for p in preds for label in (*p.gold, *p.pred)}
+    names = [x for x in WIKIANN_LABELS if x in seen or x == "O"]
+    return names + sorted(seen - set(names))
+
+
 def errors_only(preds: Sequence[SentencePrediction]) -> list[SentencePrediction]:
     """The sentences with at least one wrong word, in split order."""
     return [p for p in preds if p.has_errors]

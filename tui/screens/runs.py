@@ -38,11 +38,11 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Select, Static, TabbedContent, TabPane
 
 from bnner_tui.core import compare
-from bnner_tui.core.data.browse import code_points
-from bnner_tui.core.display import NO_VALUE
+from bnner_tui.core.display import NO_VALUE, crop, crop_left
 from bnner_tui.core.runstate import RunState
 from bnner_tui.tui.presentation import STATUS_STYLE, format_duration
 from bnner_tui.tui.screens import WorkDone, WorkerErrors, WorkFailed
+from bnner_tui.tui.widgets.error_browser import ErrorBrowser, load_grid_tokenizer
 from bnner_tui.tui.widgets.footer import KeyFooter
 from bnner_tui.tui.widgets.monitor.commands import ScreenActions
 from bnner_tui.tui.widgets.monitor.curves import CurvePlot, Series
@@ -50,7 +50,6 @@ from bnner_tui.tui.widgets.paths import PathSuggester
 
 RUN_COLORS = ("cyan", "orange", "green", "magenta", "red", "blue", "yellow", "white")
 RUNS_REFRESH_S = 5.0
-TEXT_WIDTH = 32  # what the 50-cell list leaves after #, wrong and cell padding
 # The run table's own columns (key, header); the differing hyperparameters follow them.
 RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("mark", " "),
@@ -65,17 +64,6 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
 MAX_HPARAM_COLUMNS = 6  # more differing settings: the config diff (d) shows them all
 # Short enough for 100 columns after a run's name and status; the footer names the other keys.
 HINT = "space marks runs to overlay and diff · enter: use in Tag and Card"
-
-
-def crop(text: str, width: int) -> str:
-    """Crop by code points (never by measured glyph width) with an ellipsis."""
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
-
-
-def crop_left(text: str, width: int) -> str:
-    """Crop the start off with an ellipsis: a path's end (the data folder's name) is what tells
-    two sources apart."""
-    return text if len(text) <= width else "…" + text[len(text) - max(0, width - 1) :]
 
 
 def load_curves(run_dir: Path) -> RunState:
@@ -123,13 +111,15 @@ class ConfusionLoaded(WorkDone):
 
 
 class ErrorsAnalysed(Message):
-    """A run's word-level predictions on its validation split, and how long they took."""
+    """A run's word-level predictions on its validation split, how long they took, and the run's
+    tokenizer for the grid (None when it cannot be loaded)."""
 
-    def __init__(self, run: Path, predictions: list[Any], seconds: float) -> None:
+    def __init__(self, run: Path, predictions: list[Any], seconds: float, grid_tokenizer: Any = None) -> None:
         super().__init__()
         self.run = run
         self.predictions = predictions
         self.seconds = seconds
+        self.grid_tokenizer = grid_tokenizer
 
 
 class RunsScreen(WorkerErrors, Screen):
@@ -150,12 +140,6 @@ class RunsScreen(WorkerErrors, Screen):
     RunsScreen #overlay-loss { margin-left: 2; }
     RunsScreen #confusion-note { height: auto; padding: 0 1; color: $text-muted; }
     RunsScreen #confusion-table { height: 1fr; }
-    RunsScreen #errors-note { height: auto; padding: 0 1; color: $text-muted; }
-    RunsScreen #errors-list { width: 50; height: 100%; }
-    RunsScreen #errors-right { width: 1fr; height: 100%; }
-    RunsScreen #error-sentence { height: auto; padding: 0 1; }
-    RunsScreen #codepoints { height: auto; padding: 0 1; color: $text-muted; }
-    RunsScreen #codepoints.-hidden { display: none; }
     """
 
     COMMANDS: ClassVar[set] = {ScreenActions}
@@ -189,13 +173,9 @@ class RunsScreen(WorkerErrors, Screen):
         self._diff_shown: tuple[Any, ...] | None = None
         self.selected: Path | None = None
         self.marked: list[Path] = []
-        self.predictions: list[Any] = []
-        self.errors: list[Any] = []
         self.analysed: Path | None = None
         self.confusion: dict[str, Any] | None = None
-        self._grid_tokenizer: tuple[Any, str, int] | None = None
         self._analysing: Path | None = None
-        self.show_codepoints = False
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
@@ -235,31 +215,15 @@ class RunsScreen(WorkerErrors, Screen):
                     "Every score in each marked run's metrics.json, one row per data source.", id="scores-note"
                 )
                 yield DataTable(id="scores-table", cursor_type="row", zebra_stripes=True)
-            with TabPane("Errors", id="tab-errors"), Vertical():
-                yield Static("Select a finished run, then open this tab (e).", id="errors-note")
-                with Horizontal():
-                    yield DataTable(id="errors-list", cursor_type="row", zebra_stripes=True)
-                    with Vertical(id="errors-right"):
-                        yield Static("", id="error-sentence")
-                        yield self._make_grid()
-                        yield Static("", id="codepoints", classes="-hidden")
+            with TabPane("Errors", id="tab-errors"):
+                yield ErrorBrowser(id="error-browser")
         yield KeyFooter()
-
-    def _make_grid(self) -> Any:
-        from bnner_tui.tui.widgets.alignment_grid import AlignmentGrid
-
-        return AlignmentGrid(id="error-grid", empty_text="Select a sentence with errors.")
 
     def on_mount(self) -> None:
         self._set_columns(self.query_one("#runs-table", DataTable))
         scores = self.query_one("#scores-table", DataTable)
         for label in ("run", "data", "data is", "split", "F1", "P", "R", "entities"):
             scores.add_column(label, key=label)
-        errors = self.query_one("#errors-list", DataTable)
-        # Fixed widths: the sentence column holds Bengali, whose measured width is unreliable.
-        errors.add_column("#", key="index", width=5)
-        errors.add_column("wrong", key="wrong", width=5)
-        errors.add_column("sentence", key="text", width=TEXT_WIDTH)
         self.action_refresh()
         # Running runs move on: keep the table current without a keypress. (Not `_auto_refresh`:
         # Textual's DOMNode sets an instance attribute of that name, which hid the method and
@@ -640,8 +604,7 @@ class RunsScreen(WorkerErrors, Screen):
             return
         if run == self.analysed:
             return
-        self.query_one("#errors-note", Static).update(f"Tagging the validation split with {run.name}'s model…")
-        self.query_one("#errors-list", DataTable).clear()
+        self.query_one(ErrorBrowser).waiting(f"Tagging the validation split with {run.name}'s model…")
         self._analyse(run)
 
     @on(TabbedContent.TabActivated)
@@ -656,22 +619,8 @@ class RunsScreen(WorkerErrors, Screen):
         started = time.monotonic()
         self._analysing = run
         preds = predict_split(run, "validation")
-        self._grid_tokenizer = self._load_grid_tokenizer(run)
-        self.post_message(ErrorsAnalysed(run, preds, time.monotonic() - started))
-
-    @staticmethod
-    def _load_grid_tokenizer(run: Path) -> tuple[Any, str, int] | None:
-        """The run's own tokenizer, strategy and max length, to show each word's pieces in the grid.
-
-        Optional: without it the grid still shows words with gold and predicted labels."""
-        try:
-            from bnner_tui.core.align import load_tokenizer
-            from bnner_tui.core.config import TrainConfig
-
-            config = TrainConfig.from_toml(run / "config.toml")
-            return load_tokenizer(str(run / "model")), config.strategy, config.max_length
-        except Exception:
-            return None
+        grid_tokenizer = load_grid_tokenizer(run)
+        self.post_message(ErrorsAnalysed(run, preds, time.monotonic() - started, grid_tokenizer))
 
     @on(WorkFailed)
     def _analysis_failed(self, message: WorkFailed) -> None:
@@ -686,103 +635,35 @@ class RunsScreen(WorkerErrors, Screen):
         from bnner_tui.tui.screens import describe_error
 
         self.analysed = None
-        self.query_one("#errors-note", Static).update(Text(describe_error(message.error), style="red"))
+        self.query_one(ErrorBrowser).note(Text(describe_error(message.error), style="red"))
 
     @on(ErrorsAnalysed)
     def _show_errors(self, message: ErrorsAnalysed) -> None:
-        from bnner_tui.core.analysis import confusion_matrix, errors_only, word_accuracy
+        from bnner_tui.core.analysis import confusion_matrix, label_order
 
-        run, preds, seconds = message.run, message.predictions, message.seconds
-
+        run, preds = message.run, message.predictions
         if run != self.selected:
             return
         self.analysed = run
-        self.predictions = preds
-        self.errors = errors_only(preds)
-        acc = word_accuracy(preds)
-        acc_text = NO_VALUE if acc is None else f"{acc:.3f}"
-        self.query_one("#errors-note", Static).update(
-            f"{len(self.errors)} of {len(preds)} validation sentences have a wrong word · word accuracy {acc_text}"
-            " · word level, first piece"
-        )
+        self.query_one(ErrorBrowser).show(preds, message.grid_tokenizer)
         # How long it took goes to the log, not the note: the screen shows what is true of the run.
-        self.log.info(f"error analysis of {run.name}: {seconds:.1f} s")
-        table = self.query_one("#errors-list", DataTable)
-        table.clear()
-        for p in self.errors:
-            table.add_row(str(p.index), str(len(p.wrong)), crop(" ".join(p.tokens), TEXT_WIDTH), key=str(p.index))
+        self.log.info(f"error analysis of {run.name}: {message.seconds:.1f} s")
         if self.confusion is None:
-            labels = self._label_names(preds)
             self._fill_confusion(
                 run,
-                confusion_matrix(preds, labels),
+                confusion_matrix(preds, label_order(preds)),
                 "word-level label confusion on validation, from the error analysis (rows gold, columns predicted)",
             )
-        if self.errors:
-            self._show_sentence(self.errors[0])
-        else:
-            from bnner_tui.tui.widgets.alignment_grid import AlignmentGrid
 
-            self.query_one("#error-grid", AlignmentGrid).clear("No errors on this split.")
+    @property
+    def predictions(self) -> list[Any]:
+        """Every validation sentence of the analysed run, predicted (the Errors tab holds them)."""
+        return self.query_one(ErrorBrowser).predictions
 
-    @staticmethod
-    def _label_names(preds: list[Any]) -> list[str]:
-        from bnner_tui.core.labels import WIKIANN_LABELS
-
-        seen = {label for p in preds for label in (*p.gold, *p.pred)}
-        names = [x for x in WIKIANN_LABELS if x in seen or x == "O"]
-        return names + sorted(seen - set(names))
-
-    @on(DataTable.RowHighlighted, "#errors-list")
-    def _error_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        key = event.row_key.value
-        match = next((p for p in self.errors if str(p.index) == key), None)
-        if match is not None:
-            self._show_sentence(match)
-
-    def _show_sentence(self, pred: Any) -> None:
-        from bnner_tui.tui.widgets.alignment_grid import GridColumn, columns_from_alignment
-
-        columns = None
-        if self._grid_tokenizer is not None:
-            # The same grid as the Data screen: the pieces the model saw under each word.
-            from bnner_tui.core.align import align
-
-            tokenizer, strategy, max_length = self._grid_tokenizer
-            names = self._label_names(self.predictions)
-            try:
-                al = align(tokenizer, pred.tokens, pred.gold, names, strategy=strategy, max_length=max_length)
-                columns = columns_from_alignment(
-                    pred.tokens,
-                    pred.gold,
-                    list(al.pieces),
-                    list(al.word_ids),
-                    list(al.labels),
-                    names,
-                    unk_words=list(al.unk_words),
-                    mismatch_words=list(al.mismatch_words),
-                    predicted=pred.pred,
-                )
-            except Exception:
-                columns = None
-        if columns is None:
-            columns = [
-                GridColumn(word=w, gold=g, pred=p, word_index=i)
-                for i, (w, g, p) in enumerate(zip(pred.tokens, pred.gold, pred.pred, strict=True))
-            ]
-        self.query_one("#error-sentence", Static).update(
-            f"sentence {pred.index}: {len(pred.wrong)} wrong word(s) · under each word: gold, then predicted"
-            " (red when wrong), then its pieces"
-        )
-        from bnner_tui.tui.widgets.alignment_grid import AlignmentGrid
-
-        self.query_one("#error-grid", AlignmentGrid).set_columns(columns, keep_word=False)
-
-    def on_alignment_grid_word_selected(self, event: Any) -> None:
-        column = getattr(event, "column", None)
-        word = column.word if column is not None else ""
-        self.query_one("#codepoints", Static).update(code_points(word, sep="  ") if word else "")
+    @property
+    def errors(self) -> list[Any]:
+        """The analysed sentences with at least one wrong word."""
+        return self.query_one(ErrorBrowser).errors
 
     def action_toggle_codepoints(self) -> None:
-        self.show_codepoints = not self.show_codepoints
-        self.query_one("#codepoints", Static).set_class(not self.show_codepoints, "-hidden")
+        self.query_one(ErrorBrowser).toggle_codepoints()
