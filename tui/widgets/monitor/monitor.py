@@ -61,15 +61,16 @@ def fit_lines(parts: list[str], width: int, lines: int = STATS_LINES, sep: str =
     return "\n".join(out)
 
 
-def wrap_line(line: str, width: int) -> list[str]:
+def wrap_line(line: str, width: int, console: Any = None) -> list[str]:
     """One log line as the lines it takes at `width` cells (continuations indented two cells),
-    measured as the terminal draws it; a narrow log panel otherwise cut every line at its edge."""
+    measured as the terminal draws it; a narrow log panel otherwise cut every line at its edge.
+    Pass one `console` for a batch of lines (a Console is not free to build)."""
     if width < 12:
         return [line]
     from rich.console import Console
     from rich.text import Text
 
-    wrapped = Text(line).wrap(Console(width=width), width - 2)
+    wrapped = Text(line).wrap(console or Console(width=width), width - 2)
     rows = [str(part).rstrip() for part in wrapped]
     return [row if i == 0 else f"  {row}" for i, row in enumerate(rows) if row or i == 0]
 
@@ -382,8 +383,11 @@ class RunMonitor(Vertical):
 
     def _write_log(self, lines: list[str]) -> None:
         self._raw_log.extend(lines)
+        from rich.console import Console
+
         width = self._log_width = self._log_text_width()
-        rows = [row for line in lines for row in wrap_line(line, width)]
+        console = Console(width=max(width, 1))
+        rows = [row for line in lines for row in wrap_line(line, width, console)]
         self.query_one("#mon-log", Log).write_lines(rows)
 
     def on_resize(self, event: events.Resize) -> None:
