@@ -111,7 +111,8 @@ def publishable_tree(root: Path) -> None:
     """Gives a folder made with mkdtemp (0700) and its contents the usual permissions before it is shown."""
     os.chmod(root, 0o777 & ~_UMASK)
     for dirpath, dirnames, filenames in os.walk(root):
-        for d in dirnames:
-            os.chmod(Path(dirpath) / d, 0o777 & ~_UMASK)
-        for f in filenames:
-            os.chmod(Path(dirpath) / f, 0o666 & ~_UMASK)
+        for name, mode in [(d, 0o777) for d in dirnames] + [(f, 0o666) for f in filenames]:
+            try:
+                os.chmod(Path(dirpath) / name, mode & ~_UMASK)
+            except FileNotFoundError:  # an atomic write's temporary file, renamed since the walk listed it
+                continue

@@ -6,6 +6,7 @@ heavy import, so a Ctrl-C during start-up still ends as `cancelled`.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from pathlib import Path
@@ -82,15 +83,14 @@ def make_callbacks(
                 self.trainer.take_tokens()
             if events is not None and started is not None:
                 events.emit("started", **started, total_steps=state.max_steps)
-            try:  # our own config into W&B (the Trainer logs its arguments itself)
-                import wandb
+            # Our own config into W&B (the Trainer logs its arguments itself). Only when the
+            # Trainer's W&B callback has imported wandb: importing it here costs a run without
+            # tracking most of a second of start-up.
+            wandb = sys.modules.get("wandb")
+            if wandb is not None and getattr(wandb, "run", None) is not None and started is not None:
+                from bnner_tui.core.train.tracking import redact
 
-                if wandb.run is not None and started is not None:
-                    from bnner_tui.core.train.tracking import redact
-
-                    wandb.config.update({"bnner": redact(started.get("config", {}))}, allow_val_change=True)
-            except ImportError:
-                pass
+                wandb.config.update({"bnner": redact(started.get("config", {}))}, allow_val_change=True)
 
         def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kw: Any) -> None:
             if not logs or "loss" not in logs:
@@ -151,7 +151,10 @@ def make_callbacks(
 
         def on_save(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
             path = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            if path.is_dir():  # safetensors writes 0600 whatever the umask; the folder follows the user's umask
+            # safetensors writes 0600 whatever the umask; the folder follows the user's umask. Only the
+            # process that wrote the checkpoint touches it: the other ranks reach on_save without a
+            # barrier, while rank 0 may still be writing its temporary files there.
+            if state.is_world_process_zero and path.is_dir():
                 publishable_tree(path)
             if events is not None:
                 events.emit("checkpoint", step=state.global_step, path=str(path))
