@@ -1,9 +1,7 @@
-"""Run folders: their layout, the lock that says a process is training in one, status and listing.
+"""Runs: creating a run folder under its lock, a run's status, and the runs table's summaries.
 
-Why a lock file with `fcntl.flock` rather than a pid file alone: the kernel drops a flock when
-its holder dies, however it dies (SIGKILL, OOM killer, power cut of the session), so "is this
-run alive?" never depends on a pid that may have been reused. The pid inside is only there to
-know whom to signal for a cancel.
+The layout of one folder is `core.rundir`, the lock `core.runlock`; their names are offered here
+too, so `core.runs` stays the one place to import run handling from.
 
 Status comes from `core.runstate` (the one rule): the run's events folded into a `RunState`,
 and whether the lock is held. A run whose newest event is not terminal and whose lock is free
@@ -14,11 +12,7 @@ Standard library only (plus `core.config`/`core.events`): the CLI and TUI list r
 
 from __future__ import annotations
 
-import errno
-import fcntl
-import json
 import math
-import os
 import re
 import threading
 import time
@@ -29,117 +23,36 @@ from typing import Any
 
 from bnner_tui.core.config import TrainConfig
 from bnner_tui.core.errors import BnnerError
-from bnner_tui.core.events import Event, read_typed
+from bnner_tui.core.rundir import RunDir, RunExistsError, RunLockedError, RunNotFoundError, as_run, find_run
+from bnner_tui.core.runlock import LOCK_FD_ENV, RunLock, acquire_lock, lock_is_held, read_lock_pid
 from bnner_tui.core.runstate import RunFollower, RunState
+
+__all__ = [
+    "LOCK_FD_ENV",
+    "RUN_STATUSES",
+    "RunDir",
+    "RunExistsError",
+    "RunLock",
+    "RunLockedError",
+    "RunNotFoundError",
+    "RunSummary",
+    "acquire_lock",
+    "as_run",
+    "create_run",
+    "create_run_locked",
+    "find_run",
+    "latest_checkpoint",
+    "list_runs",
+    "lock_is_held",
+    "read_lock_pid",
+    "run_state",
+    "run_status",
+    "summarize_run",
+]
 
 RUN_STATUSES = ("created", "running", "finished", "failed", "cancelled", "killed")
 
-# The launcher hands its locked file descriptor to the training process through these.
-LOCK_FD_ENV = "BNNER_RUN_LOCK_FD"
-
 _CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
-
-
-class RunExistsError(BnnerError):
-    """A new run would write into a folder that already holds another run."""
-
-
-class RunLockedError(BnnerError):
-    """A process is already training in this run folder."""
-
-
-class RunNotFoundError(BnnerError):
-    """The named run folder does not exist (or is not a run)."""
-
-
-@dataclass(frozen=True)
-class RunDir:
-    """The paths of one run folder (nothing is read or created by constructing it)."""
-
-    path: Path
-
-    def __init__(self, path: str | Path) -> None:
-        object.__setattr__(self, "path", Path(path))
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-    @property
-    def config_path(self) -> Path:
-        return self.path / "config.toml"
-
-    @property
-    def events_path(self) -> Path:
-        return self.path / "events.jsonl"
-
-    @property
-    def log_path(self) -> Path:
-        return self.path / "train.log"
-
-    @property
-    def checkpoints_dir(self) -> Path:
-        return self.path / "checkpoints"
-
-    @property
-    def lock_path(self) -> Path:
-        return self.path / "run.lock"
-
-    @property
-    def model_dir(self) -> Path:
-        return self.path / "model"
-
-    @property
-    def metrics_path(self) -> Path:
-        return self.path / "metrics.json"
-
-    @property
-    def wandb_dir(self) -> Path:
-        """Where `tracking = "wandb-offline"` keeps its local W&B files (for `wandb sync`)."""
-        return self.path / "wandb"
-
-    def exists(self) -> bool:
-        return self.config_path.is_file()
-
-    def load_config(self) -> TrainConfig:
-        if not self.config_path.is_file():
-            raise RunNotFoundError(f"{self.path} is not a run folder: it has no config.toml.")
-        return TrainConfig.from_toml(self.config_path)
-
-    def events(self) -> list[Event]:
-        """Every event that fits the contract (typed; bad lines skipped)."""
-        return read_typed(self.events_path).events
-
-    def metrics(self) -> dict[str, Any] | None:
-        try:
-            data = json.loads(self.metrics_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return data if isinstance(data, dict) else None
-
-    def __fspath__(self) -> str:
-        return str(self.path)
-
-    def __str__(self) -> str:
-        return str(self.path)
-
-
-def as_run(run: RunDir | str | Path) -> RunDir:
-    return run if isinstance(run, RunDir) else RunDir(run)
-
-
-def find_run(name_or_path: str | Path, root: str | Path = "runs") -> RunDir:
-    """A run by folder path, or by name under `root`; one sentence when neither is a run."""
-    candidates = [Path(name_or_path)]
-    if not Path(name_or_path).is_absolute():
-        candidates.append(Path(root) / name_or_path)
-    for c in candidates:
-        if (c / "config.toml").is_file():
-            return RunDir(c)
-    raise RunNotFoundError(
-        f"No run {str(name_or_path)!r}: neither {candidates[0]} nor {candidates[-1]} holds a config.toml"
-        " (list runs with: bnner-tui runs)."
-    )
 
 
 # ---- creating ----------------------------------------------------------------------------------
@@ -224,155 +137,6 @@ def _candidate_paths(root: Path, name: str, *, generated: bool) -> Iterator[Path
     if generated:
         for n in range(2, 10_000):
             yield root / f"{name}-{n}"
-
-
-# ---- the lock ----------------------------------------------------------------------------------
-
-
-class RunLock:
-    """An exclusive `flock` on `run.lock`, held for the life of the training process.
-
-    The file holds the pid to signal for a cancel (line 1) and its process group (line 2).
-    """
-
-    def __init__(self, run: RunDir | str | Path) -> None:
-        self.run = as_run(run)
-        self.fd: int | None = None
-        self.adopted = False
-
-    @property
-    def held(self) -> bool:
-        return self.fd is not None or self.adopted
-
-    def acquire(self) -> RunLock:
-        """Takes the lock or raises `RunLockedError` naming the pid that holds it; never waits."""
-        if self.held:
-            return self
-        self.run.path.mkdir(parents=True, exist_ok=True)
-        while True:
-            fd = os.open(self.run.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as err:
-                os.close(fd)
-                if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    pid = read_lock_pid(self.run)
-                    who = f" (pid {pid})" if pid else ""
-                    raise RunLockedError(
-                        f"Run {self.run.path} is in use by another training process{who}: wait for it, or cancel it"
-                        f" with: bnner-tui cancel {self.run.name}."
-                    ) from None
-                raise
-            if _same_file(fd, self.run.lock_path):
-                break
-            os.close(fd)  # the holder removed the file as it let go: lock the new one instead
-        self.fd = fd
-        self.write_pid(os.getpid(), os.getpgid(0))
-        return self
-
-    def write_pid(self, pid: int, pgid: int | None = None) -> None:
-        if self.fd is None:
-            return
-        data = f"{pid}\n{pgid if pgid is not None else pid}\n".encode()
-        os.ftruncate(self.fd, 0)
-        os.pwrite(self.fd, data, 0)
-
-    def release(self) -> None:
-        """Removes run.lock (while still holding it, so no one locks a file about to vanish), then lets go."""
-        if self.fd is not None:
-            try:
-                if _same_file(self.fd, self.run.lock_path):
-                    os.unlink(self.run.lock_path)
-            except OSError:
-                pass
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_UN)
-            finally:
-                os.close(self.fd)
-                self.fd = None
-        self.adopted = False
-
-    def detach(self) -> None:
-        """Closes this process's descriptor without unlocking: a child that inherited it keeps the lock."""
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-
-    def __enter__(self) -> RunLock:
-        return self.acquire()
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-
-def _same_file(fd: int, path: Path) -> bool:
-    try:
-        return os.path.samestat(os.fstat(fd), os.stat(path))
-    except OSError:
-        return False
-
-
-def acquire_lock(run: RunDir | str | Path) -> RunLock:
-    """The training process's way to hold its run's lock.
-
-    When `launch()` started this process it already locked the file and passed the descriptor
-    down (`BNNER_RUN_LOCK_FD`): that lock is adopted, so there is no moment in which the run looks
-    free. Under torchrun, where the launcher process (torchrun's agent, our parent) holds the lock,
-    the worker adopts it too. Started by hand, the process takes the lock itself.
-    """
-    rd = as_run(run)
-    lock = RunLock(rd)
-    fd_text = os.environ.get(LOCK_FD_ENV)
-    if fd_text and fd_text.isdigit():
-        fd = int(fd_text)
-        try:
-            same = os.path.samestat(os.fstat(fd), os.stat(rd.lock_path))
-        except OSError:
-            same = False
-        if same:
-            lock.fd = fd
-            os.set_inheritable(fd, False)
-            lock.write_pid(os.getpid(), os.getpgid(0))
-            del os.environ[LOCK_FD_ENV]
-            return lock
-        holder = read_lock_pid(rd)
-        if holder is not None and holder == os.getppid() and lock_is_held(rd):
-            lock.adopted = True
-            return lock
-    return lock.acquire()
-
-
-def lock_is_held(run: RunDir | str | Path) -> bool:
-    """Whether some process holds the run's lock (tested with a non-blocking flock, then let go)."""
-    rd = as_run(run)
-    try:
-        fd = os.open(rd.lock_path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
-
-
-def read_lock_pid(run: RunDir | str | Path) -> int | None:
-    return _read_lock_ids(as_run(run))[0]
-
-
-def _read_lock_ids(rd: RunDir) -> tuple[int | None, int | None]:
-    try:
-        lines = rd.lock_path.read_text(encoding="ascii", errors="replace").split()
-    except OSError:
-        return None, None
-    ids = [int(x) for x in lines[:2] if x.isdigit()]
-    pid = ids[0] if ids else None
-    pgid = ids[1] if len(ids) > 1 else pid
-    return pid, pgid
 
 
 # ---- status and listing ------------------------------------------------------------------------

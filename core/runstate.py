@@ -23,7 +23,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bnner_tui.core.events import (
     TERMINAL_TYPES,
@@ -41,9 +40,8 @@ from bnner_tui.core.events import (
     Step,
     read_typed,
 )
-
-if TYPE_CHECKING:
-    from bnner_tui.core.runs import RunDir
+from bnner_tui.core.rundir import RunDir, as_run
+from bnner_tui.core.runlock import lock_is_held
 
 # Parts of a display that an event touched; a UI redraws only those.
 PROGRESS = "progress"
@@ -385,8 +383,6 @@ def fold(events: list[Event], *, curves: bool = True) -> RunState:
 
 def probe_liveness(run: RunDir | str | Path) -> Liveness:
     """Whether a process holds the run's lock now, when it took it, and whether one was ever started."""
-    from bnner_tui.core.runs import as_run, lock_is_held
-
     rd = as_run(run)
     alive = lock_is_held(rd)
     lock_time = None
@@ -408,8 +404,6 @@ class RunFollower:
     """
 
     def __init__(self, run: RunDir | str | Path, *, offset: int = 0, curves: bool = True) -> None:
-        from bnner_tui.core.runs import as_run
-
         self.run = as_run(run)
         self.state = RunState(curves=curves)
         self.changed: set[str] = set()  # display parts the last poll's events touched
