@@ -59,7 +59,7 @@ def build_model(out: Path) -> Path:
 
     from bnner_tui.core.data import load_source
     from bnner_tui.core.labels import WIKIANN_LABELS
-    from bnner_tui.core.train.models import train_wordpiece
+    from bnner_tui.core.train.tokenizers import train_wordpiece
 
     tokens = load_source("demo").dataset["train"]["tokens"]
     fast = train_wordpiece(tokens, vocab_size=2000, max_length=512)

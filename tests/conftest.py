@@ -66,7 +66,7 @@ def build_tiny_model(out_dir: Path, *, seed: int = 0, max_length: int = 128) -> 
     from transformers import BertConfig, BertForTokenClassification
 
     from bnner_tui.core.labels import WIKIANN_LABELS
-    from bnner_tui.core.train.models import train_wordpiece
+    from bnner_tui.core.train.tokenizers import train_wordpiece
 
     fast = train_wordpiece([s.split() for s in _TINY_TEXT], vocab_size=300, max_length=max_length)
     torch.manual_seed(seed)

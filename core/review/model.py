@@ -232,6 +232,7 @@ def offline_fold_model(
     """
     from bnner_tui.core.data.source import LoadedSource
     from bnner_tui.core.train import models as M
+    from bnner_tui.core.train import tokenizers as T
     from bnner_tui.core.train.pipeline import train_run
 
     cfg = config if config is not None else train_config_for(None)
@@ -255,7 +256,7 @@ def offline_fold_model(
         spec=f"review-fold:{workdir.name}",
     )
     choice = M.choose_model(cfg.model, tokenizer=cfg.tokenizer)
-    tokenizer = M.prepare_tokenizer(choice, cfg, [s.words for s in train_sentences])
+    tokenizer = T.prepare_tokenizer(choice, cfg, [s.words for s in train_sentences])
     names = list(label_names)
     model = M.build_model(choice, names, tokenizer=tokenizer, cfg=cfg, seed=seed)
     workdir.mkdir(parents=True, exist_ok=True)

@@ -99,7 +99,7 @@ def _pick_model(cfg: Any, model: Any, model_choice: ModelChoice | None, history:
 
 def _prepare_tokenizer(choice: ModelChoice, cfg: Any, source: Any, resume_from: str | Path | None) -> Any:
     """The model's tokenizer; a resumed run reads the one saved in its checkpoint."""
-    from bnner_tui.core.train.models import prepare_tokenizer
+    from bnner_tui.core.train.tokenizers import prepare_tokenizer
 
     saved = Path(resume_from) if resume_from else None
     return prepare_tokenizer(choice, cfg, source.dataset[cfg.train_split]["tokens"], saved_dir=saved)

@@ -10,6 +10,7 @@ import pytest
 from bnner_tui.core.errors import BnnerError, HubUnavailableError, ModelNotFoundError
 from bnner_tui.core.labels import WIKIANN_LABELS
 from bnner_tui.core.train import models as M
+from bnner_tui.core.train import tokenizers as T
 
 SENTS = [
     ["ঢাকা", "বাংলাদেশের", "রাজধানী", "।"],
@@ -67,7 +68,7 @@ def test_offline_model_with_trained_wordpiece_saves_and_reloads(tmp_path: Path) 
 
     cfg = _cfg()
     choice = M.choose_model("offline")
-    tok = M.prepare_tokenizer(choice, cfg, SENTS)
+    tok = T.prepare_tokenizer(choice, cfg, SENTS)
     model = M.build_model(choice, WIKIANN_LABELS, tokenizer=tok, cfg=cfg)
     assert model.config.hidden_size == 32 and model.config.vocab_size == len(tok)
     model.save_pretrained(tmp_path / "m")
@@ -84,7 +85,7 @@ def test_trimmed_mbert_tokenizer_keeps_pieces(mbert_dir: Path) -> None:
     from tokenizers import Tokenizer
 
     full = Tokenizer.from_file(str(mbert_dir / "tokenizer.json"))
-    trimmed = M.trimmed_tokenizer(mbert_dir, SENTS)
+    trimmed = T.trimmed_tokenizer(mbert_dir, SENTS)
     assert len(trimmed) < 200  # from 119,547 rows
     for sent in SENTS:
         a = full.encode(sent, is_pretokenized=True).tokens

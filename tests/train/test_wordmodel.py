@@ -17,6 +17,7 @@ import pytest
 from bnner_tui.core.config import TrainConfig
 from bnner_tui.core.labels import WIKIANN_LABELS
 from bnner_tui.core.train import models as M
+from bnner_tui.core.train import tokenizers as T
 
 SENTS = [
     ["ঢাকা", "বাংলাদেশের", "রাজধানী", "।"],
@@ -34,19 +35,19 @@ def _cfg(**kw: object) -> SimpleNamespace:
 
 
 def _tiny(seed: int = 0) -> tuple[object, object]:
-    tok = M.train_char_tokenizer(SENTS)
+    tok = T.train_char_tokenizer(SENTS)
     choice = M.ModelChoice("offline", "offline", "test")
     model = M.build_model(choice, WIKIANN_LABELS, tokenizer=tok, cfg=_cfg(), seed=seed)
     return tok, model
 
 
 def test_char_tokenizer_gives_one_piece_per_character_and_keeps_words_whole() -> None:
-    tok = M.train_char_tokenizer(SENTS)
+    tok = T.train_char_tokenizer(SENTS)
     enc = tok([["ঢাকার", "''", "Zürich"]], is_split_into_words=True)
     assert enc.tokens()[:7] == ["[CLS]", "ঢ", "##া", "##ক", "##া", "##র", "'"]
     # punctuation inside a word stays in it (whitespace-only pre-tokenizer): 2 pieces, 1 word
     assert enc.word_ids()[1:8] == [0, 0, 0, 0, 0, 1, 1]
-    assert M.is_char_tokenizer(tok)
+    assert T.is_char_tokenizer(tok)
     # ü is neither in the data nor in the base alphabet: the whole word is one [UNK]
     assert enc.tokens()[8:] == ["[UNK]", "[SEP]"]
 
@@ -155,7 +156,7 @@ def test_saved_folder_loads_without_bnner_tui_through_auto_map(tmp_path: Path) -
 
 
 def test_charword_refuses_a_non_character_tokenizer() -> None:
-    wp = M.train_wordpiece(SENTS, vocab_size=200)
+    wp = T.train_wordpiece(SENTS, vocab_size=200)
     with pytest.raises(Exception, match="character tokenizer"):
         M.build_model(M.ModelChoice("offline", "offline", "t"), WIKIANN_LABELS, tokenizer=wp, cfg=_cfg())
 

@@ -543,7 +543,7 @@ class DataScreen(WorkerErrors, Screen[None]):
     def _train_wordpiece(self) -> Any:
         """The offline fallback: the WordPiece core trains for the offline model, on this source's train split."""
         from bnner_tui.core.errors import BnnerError
-        from bnner_tui.core.train.models import train_wordpiece
+        from bnner_tui.core.train.tokenizers import train_wordpiece
 
         state = self.state
         if state is None:
