@@ -12,7 +12,8 @@ validation sentences (../shared/data) when present, else the demo set, repeated 
 
 Usage (from the repo root):
     .venv/bin/python bench/load_size.py              # 5 MB vs 0.5 MB
-    .venv/bin/python bench/load_size.py --quick      # 200 KB vs 50 KB (the smoke test)
+    .venv/bin/python bench/load_size.py --quick      # 200 KB vs 50 KB
+    .venv/bin/python bench/load_size.py --quick --case one-line   # the smoke test: one input kind
 """
 
 from __future__ import annotations
@@ -148,6 +149,12 @@ def main() -> None:
         help="torch threads of the tag process (OMP_NUM_THREADS; 0 = torch's default). On a shared,"
         " loaded 2-core box 2 spinning threads were 6x slower than 1.",
     )
+    ap.add_argument(
+        "--case",
+        choices=("lines", "one-line", "both"),
+        default="both",
+        help="which input to measure: one sentence per line, one single line, or both (default)",
+    )
     ns = ap.parse_args()
     big = int(0.2e6) if ns.quick else int(ns.mb * 1e6)
     small = int(0.05e6) if ns.quick else big // 10
@@ -160,7 +167,10 @@ def main() -> None:
     print(f"text: {where}, {len(sents)} sentences repeated")
     with tempfile.TemporaryDirectory() as tmp:
         model = build_model(Path(tmp) / "model")
-        for case, one_line in (("stdin, one sentence per line", False), ("stdin, one single line", True)):
+        cases = [("stdin, one sentence per line", False), ("stdin, one single line", True)]
+        for case, one_line in cases:
+            if ns.case != "both" and one_line != (ns.case == "one-line"):
+                continue
             rows = {}
             for size in (small, big):
                 src = Path(tmp) / "in.txt"

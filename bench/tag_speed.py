@@ -53,7 +53,7 @@ def read_sentences(path: Path) -> list[list[str]]:
     return sents
 
 
-def build_model(out_dir: Path, mbert_dir: Path, seed: int) -> None:
+def build_model(out_dir: Path, mbert_dir: Path, seed: int, layers: int | None = None) -> None:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
 
@@ -66,6 +66,8 @@ def build_model(out_dir: Path, mbert_dir: Path, seed: int) -> None:
         label2id={label: i for i, label in enumerate(WIKIANN_LABELS)},
         architectures=["BertForTokenClassification"],
     )
+    if layers is not None:  # the smoke test's shortcut; the measurements use mBERT's 12
+        config.num_hidden_layers = layers
     torch.manual_seed(seed)
     model = BertForTokenClassification(config)
     model.save_pretrained(out_dir)
@@ -166,6 +168,7 @@ def main() -> int:
     ap.add_argument("--examples", type=int, default=5, help="disagreements to print")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--layers", type=int, default=None, help="fewer encoder layers (the smoke test only)")
     ap.add_argument("--quantize", action="store_true", help="also time our tagger with int8 dynamic quantisation")
     ap.add_argument("--bf16", action="store_true", help="also time our tagger under bfloat16 autocast")
     ap.add_argument("--onnx", action="store_true", help="also time our tagger with the ONNX Runtime fp32 backend")
@@ -214,8 +217,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = Path(tmp) / "mbert-random-ner"
         t0 = time.perf_counter()
-        build_model(model_dir, mbert, args.seed)
-        print(f"built random-init mBERT token classifier (seed {args.seed}) in {time.perf_counter() - t0:.1f} s")
+        build_model(model_dir, mbert, args.seed, args.layers)
+        shape = f", {args.layers} layers instead of 12" if args.layers is not None else ""
+        print(f"built random-init mBERT token classifier (seed {args.seed}{shape}) in {time.perf_counter() - t0:.1f} s")
 
         t0 = time.perf_counter()
         tagger = Tagger.load(model_dir, device="cpu")

@@ -47,6 +47,7 @@ PARAGRAPH = (
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.xdist_group("terminal"),  # one worker runs them in turn: one tmux app at a time
     pytest.mark.skipif(TMUX is None, reason="tmux is not installed: the end-to-end terminal test needs it"),
 ]
 
@@ -81,8 +82,10 @@ class Pane:
         self.socket = socket
         self.width, self.height = size
         env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", "TERM": "xterm-256color"}
-        env.pop("TMUX", None)
-        env.pop("NO_COLOR", None)
+        # The pane's size is the terminal's: a COLUMNS/LINES left in this process's environment
+        # (an earlier test in the same xdist worker) would make Textual ignore it.
+        for var in ("TMUX", "NO_COLOR", "COLUMNS", "LINES"):
+            env.pop(var, None)
         self._tmux = [TMUX, "-u", "-f", "/dev/null", "-S", str(socket)]
         # Keep the pane after the app exits, so a crash leaves its message to capture.
         shell = f"cd {shlex.quote(str(cwd))} && exec {shlex.join(command)}"

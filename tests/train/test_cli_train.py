@@ -222,20 +222,33 @@ def test_train_follows_to_a_per_entity_table_then_eval(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @worker_landed
-def test_detached_run_outlives_its_launcher_and_can_be_followed(tmp_path: Path) -> None:
+def test_allow_random_init_says_so_first_and_the_detached_run_outlives_its_launcher(
+    tmp_path: Path, no_mbert: None
+) -> None:
+    """Model auto without the Hub: the first line says what trains instead and why; --detach
+    returns at once, and the run goes on and can be followed to its end."""
     root = tmp_path / "runs"
+    args = ["--max-steps", "6", "--run-name", "bg", "--output-root", str(root), "--allow-random-init", "--detach"]
     t0 = time.monotonic()
-    launched = _cli(
-        "train", *TINY_FLAGS, "--max-steps", "6", "--run-name", "bg", "--output-root", str(root), "--detach"
+    launched = subprocess.run(
+        [BNNER, "train", *TUTORIAL_TINY, *args], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60
     )
-    assert launched.returncode == 0, launched.stderr
+    assert launched.returncode == 0, (launched.stdout, launched.stderr)
     assert time.monotonic() - t0 < 20, "--detach waited for the run"
+    lines = launched.stdout.splitlines()
+    assert lines[0].startswith(
+        "warning: training a randomly initialised small BERT (1 layer, hidden size 32),"
+        " not bert-base-multilingual-cased, because the Hugging Face Hub is unreachable (HF_HUB_OFFLINE is set)"
+    ), lines
+    assert "pass --model with a local copy" in lines[0] and "go online" in lines[0]
+    assert lines[2].startswith("Run bg in")
     assert "bnner-tui follow bg" in launched.stdout
     # the launcher has exited; the run goes on and is attachable
     result = CliRunner().invoke(app, ["follow", "bg", "--root", str(root)], env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output + _log(root / "bg")
     assert "Finished at step 6" in result.output and "model: offline small BERT" in result.output
     assert run_status(root / "bg") == "finished"
+    assert "offline small BERT" in (run_state(root / "bg").model or "")
 
 
 # ---- following, from synthetic streams (a stand-in process; real training: test_process.py) ---------
@@ -445,30 +458,3 @@ def test_in_a_terminal_it_asks_after_saying_so_and_no_starts_nothing(tmp_path: P
     assert "F1 near 0.000" in lines[1]
     assert "Train this random-init model anyway? [y/N]" in text and "Not started." in text
     assert _no_run_folder(root)
-
-
-@pytest.mark.slow
-@worker_landed
-def test_allow_random_init_says_so_first_then_trains_it(tmp_path: Path, no_mbert: None) -> None:
-    root = tmp_path / "runs"
-    args = ["--max-steps", "1", "--run-name", "ri", "--output-root", str(root), "--allow-random-init", "--detach"]
-    result = subprocess.run(
-        [BNNER, "train", *TUTORIAL_TINY, *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, (result.stdout, result.stderr)
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith(
-        "warning: training a randomly initialised small BERT (1 layer, hidden size 32),"
-        " not bert-base-multilingual-cased, because the Hugging Face Hub is unreachable (HF_HUB_OFFLINE is set)"
-    ), lines
-    assert "pass --model with a local copy" in lines[0] and "go online" in lines[0]
-    assert lines[2].startswith("Run ri in")
-    from bnner_tui.core.train.launch import wait_for_exit
-
-    assert wait_for_exit(root / "ri", 300), _log(root / "ri")
-    assert run_status(root / "ri") == "finished", _log(root / "ri")
-    assert "offline small BERT" in (run_state(root / "ri").model or "")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -42,48 +41,6 @@ def events_of(run: Path) -> list[dict[str, Any]]:
 
 def types_of(run: Path) -> list[str]:
     return [e["type"] for e in events_of(run)]
-
-
-@pytest.mark.slow
-def test_worker_process_end_to_end_on_demo(tmp_path: Path) -> None:
-    from transformers import AutoModelForTokenClassification, AutoTokenizer
-
-    run = make_run(tmp_path)
-    proc = subprocess.run(
-        [sys.executable, "-m", "bnner_tui.core.train.worker", str(run)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    for name in ("config.toml", "events.jsonl", "train.log", "checkpoints", "model", "metrics.json"):
-        assert (run / name).exists(), name
-    assert not (run / "run.lock").exists(), "the lock file is removed when the process ends"
-    types = types_of(run)
-    assert types[0] == "started" and types[-1] == "finished"
-    assert {"step", "eval", "checkpoint"} <= set(types)
-    started = events_of(run)[0]
-    assert started["total_steps"] == 6 and started["label_names"] == WIKIANN_LABELS
-    assert "offline small BERT" in started["model"] and started["device"] == "cpu"
-    assert started["dataset_sizes"]["train"] > 0
-    step = next(e for e in events_of(run) if e["type"] == "step")
-    for key in ("loss", "learning_rate", "grad_norm", "samples_per_second", "tokens_per_second", "total_steps"):
-        assert key in step
-    assert step["gpu_memory_mb"] is None
-    metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["level"] == "word" and metrics["scheme"] == "IOB2"
-    val = metrics["splits"]["validation"]
-    assert set(val["overall"]) == {"precision", "recall", "f1", "accuracy"}
-    assert set(val["per_type"]) == {"PER", "ORG", "LOC"}
-    assert val["piece_level"] is None and isinstance(val["loss"], float)
-    assert metrics["best"]["step"] in (3, 6)
-    model = AutoModelForTokenClassification.from_pretrained(run / "model")
-    assert [model.config.id2label[i] for i in range(7)] == WIKIANN_LABELS
-    assert model.config.label2id["B-LOC"] == 5
-    AutoTokenizer.from_pretrained(run / "model")
-    finished = events_of(run)[-1]
-    assert finished["step"] == 6 and finished["metrics_path"].endswith("metrics.json")
 
 
 @pytest.mark.slow

@@ -436,44 +436,6 @@ async def test_cancel_and_resume_keys_work_while_a_form_field_has_focus(tmp_path
         proc.wait()
 
 
-@pytest.mark.slow
-async def test_launch_from_a_form_field_with_ctrl_l_trains_a_real_run_to_the_end(tmp_path: Path) -> None:
-    """The one real-process test of this screen: the form's config becomes a real run, the
-    monitor follows it to `finished`. Cancel/resume of a real process: tests/train/test_process.py."""
-    from textual.widgets import Input
-
-    root = tmp_path / "runs"
-    run = root / "tui-run"
-    app = TrainApp(root)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
-        await pilot.pause()
-        tiny = {
-            "max_steps": "6",
-            "offline_hidden_size": "32",
-            "offline_layers": "1",
-            "offline_heads": "2",
-            "offline_vocab_size": "500",
-            "eval_every": "6",
-            "save_every": "6",
-            "logging_steps": "2",
-            "run_name": "tui-run",
-        }
-        for key, value in tiny.items():
-            screen.query_one(f"#f-{key}", Input).value = value
-        await pilot.pause()
-        assert screen.config is not None, screen.problems
-        screen.query_one("#f-run_name", Input).focus()
-        await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: screen.run_dir == run, timeout=30)
-        mon = screen.query_one(RunMonitor)
-        await wait_for(pilot, lambda: mon.state.status == "finished", timeout=180)
-        assert mon.state.step == 6 and mon.state.total_steps == 6 and mon.state.loss
-        assert "offline" in (mon.state.model or "")
-        assert mon.query_one("#mon-entities", DataTable).row_count >= 2
-        assert (run / "model" / "config.json").exists()
-
-
 # --------------------------------------------------------------------------------------------
 # Model auto without the Hub: the screen asks before a random-init run (core decides, see
 # core.train.models.check_random_init).
@@ -486,7 +448,7 @@ def no_mbert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty-hf-cache"))
 
 
-async def _tutorial_form(pilot, screen, run_name: str) -> None:
+async def _tutorial_form(pilot, screen, run_name: str, **values: str) -> None:
     from textual.widgets import Input, Select
 
     screen.query_one("#preset", Select).value = "tutorial"
@@ -500,6 +462,7 @@ async def _tutorial_form(pilot, screen, run_name: str) -> None:
         "eval_every": "1",
         "save_every": "1",
         "run_name": run_name,
+        **values,
     }
     for key, value in tiny.items():
         screen.query_one(f"#f-{key}", Input).value = value
@@ -532,7 +495,14 @@ async def test_escape_on_the_random_init_question_starts_nothing(tmp_path: Path,
 
 
 @pytest.mark.slow
-async def test_enter_on_the_random_init_question_launches_the_run(tmp_path: Path, no_mbert: None) -> None:
+async def test_ctrl_l_in_a_form_field_asks_about_random_init_and_enter_trains_a_real_run_to_the_end(
+    tmp_path: Path, no_mbert: None
+) -> None:
+    """The one real-process test of this screen: ctrl+l from a form field, the question (model
+    auto, no Hub, no cached mBERT), Enter trains anyway, and the monitor follows the real run to
+    `finished`. Cancel/resume of a real process: tests/train/test_process.py."""
+    from textual.widgets import Input
+
     from bnner_tui.tui.screens.train import RandomInitDialog
 
     root = tmp_path / "runs"
@@ -540,11 +510,16 @@ async def test_enter_on_the_random_init_question_launches_the_run(tmp_path: Path
     app = TrainApp(root)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
-        await _tutorial_form(pilot, screen, "anyway")
+        steps = {"max_steps": "6", "eval_every": "6", "save_every": "6", "logging_steps": "2"}
+        await _tutorial_form(pilot, screen, "anyway", **steps)
+        screen.query_one("#f-run_name", Input).focus()
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: isinstance(app.screen, RandomInitDialog))
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.run_dir == run, timeout=30)
         mon = screen.query_one(RunMonitor)
         await wait_for(pilot, lambda: mon.state.status == "finished", timeout=240)
+        assert mon.state.step == 6 and mon.state.total_steps == 6 and mon.state.loss
         assert "offline small BERT" in (mon.state.model or "")  # what the question said would train
+        assert mon.query_one("#mon-entities", DataTable).row_count >= 2
+        assert (run / "model" / "config.json").exists()
