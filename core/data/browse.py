@@ -8,7 +8,8 @@ and so a test needs no app to check them.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,17 @@ def entity_types_of(tags: Sequence[int], label_names: Sequence[str]) -> tuple[fr
             elif name.startswith("I-"):
                 types.add(name[2:])
     return frozenset(types), count
+
+
+def entity_counts(tags: Iterable[Sequence[int]], label_names: Sequence[str]) -> dict[str, int]:
+    """Entities per type in a split, every type of the label set (zero included): one per B- tag.
+
+    The rule `bnner-tui data stats` counts by; the Data screen's panel shows these numbers.
+    """
+    counts: Counter[int] = Counter()
+    for row in tags:
+        counts.update(row)
+    return {name[2:]: counts.get(i, 0) for i, name in enumerate(label_names) if name.startswith("B-")}
 
 
 def split_rows(tokens: list[list[str]], tags: list[list[int]], label_names: Sequence[str]) -> SplitRows:

@@ -112,3 +112,16 @@ def test_folder_refuses_before_writing_anything(tmp_path):
 def test_unknown_format(tmp_path):
     with pytest.raises(BnnerError, match="unknown format"):
         convert(load_source("demo"), tmp_path / "o", fmt="csv")
+
+
+def test_the_data_screens_entity_counts_are_data_stats_counts() -> None:
+    """One rule (an entity is a B- tag) for `bnner-tui data stats` and the Data screen's panel."""
+    from bnner_tui.core.data import load_source
+    from bnner_tui.core.data.browse import entity_counts
+    from bnner_tui.core.data.stats import compute_stats
+
+    source = load_source("demo")
+    by_split = {st.split: st.entities for st in compute_stats(source).splits}
+    for split, ds in source.dataset.items():
+        counts = entity_counts(ds["ner_tags"], source.label_names)
+        assert counts == by_split[split] and sum(counts.values()) > 0

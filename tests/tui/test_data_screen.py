@@ -493,3 +493,19 @@ def test_histogram_percentiles_equal_data_stats() -> None:
     p = piece_stats(lengths, max_length=32)
     assert (p.p50, round(p.p95, 1), p.max, p.over_max_length) == (13.0, 36.1, 40, 1)
     assert histogram(lengths, max_length=32).splitlines()[-1] == f"p50 {p.p50:g}  p95 {p.p95:g}  max 40  > 32: 1"
+
+
+async def test_a_source_whose_name_holds_markup_is_shown_as_written(tmp_path: Path) -> None:
+    """`[/]` or `[bold]` in a data path is text: the stats panel shows it, never parses it."""
+    from bnner_tui.core.data import DEMO_DIR
+
+    data = tmp_path / "a[" / "]b[bold]"  # the path reads .../a[/]b[bold]
+    data.mkdir(parents=True)
+    for split in ("train", "validation"):
+        (data / f"{split}.conll").write_bytes((DEMO_DIR / f"{split}.conll").read_bytes())
+    app = make_app(tmp_path, source=str(data))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await wait_for(pilot, lambda: screen.rows is not None, 60)
+        await wait_for(pilot, lambda: "entities in train" in stats_text(screen))
+        assert "a[/]b[bold]" in " ".join(stats_text(screen).split())

@@ -205,7 +205,9 @@ class CardScreen(WorkerErrors, Screen[None]):
 
     def open_run(self, run_dir: Path) -> None:
         if self.run_dir is not None and self.is_dirty() and run_dir != self.run_dir:
-            self.notify(f"Unsaved edits of {self.run_dir.name}'s card were left unsaved.", severity="warning")
+            self.notify(
+                f"Unsaved edits of {self.run_dir.name}'s card were left unsaved.", severity="warning", markup=False
+            )
         self.run_dir = run_dir
         if str(run_dir) in self._run_values:
             with self.prevent(Select.Changed):

@@ -14,7 +14,6 @@ slow, older load never replaces the source or tokenizer asked for since.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -34,6 +33,7 @@ from bnner_tui.core.data.browse import (
     PieceInfo,
     SplitRows,
     code_points,
+    entity_counts,
     histogram,
     normalize_query,
     piece_info,
@@ -514,7 +514,7 @@ class DataScreen(WorkerErrors, Screen[None]):
                 self._show_sample(index)
 
     def _status(self, text: str) -> None:
-        self.query_one("#samples-status", Static).update(text)
+        self.query_one("#samples-status", Static).update(Text(text))  # holds paths: never markup
 
     def _update_status(self) -> None:
         rows = self.rows
@@ -591,7 +591,9 @@ class DataScreen(WorkerErrors, Screen[None]):
             if value < 8:
                 raise ValueError
         except ValueError:
-            self.notify(f"Max length must be a whole number of pieces, 8 or more (got {raw!r}).", severity="error")
+            self.notify(
+                f"Max length must be a whole number of pieces, 8 or more (got {raw!r}).", severity="error", markup=False
+            )
             self.query_one("#max-length", Input).value = str(self.max_length)
             return
         if value != self.max_length:
@@ -697,23 +699,19 @@ class DataScreen(WorkerErrors, Screen[None]):
         if state is None or rows is None:
             panel.update("")
             return
+        # Text, not markup: a source's name is a path, and `[/]` in a path is not a tag.
         per_split = "  ".join(f"{n} {len(r):,}" for n, r in state.splits.items())
-        lines = [f"[b]{state.name}[/b]  sentences: {per_split}"]
+        lines = [Text.assemble((state.name, "bold"), f"  sentences: {per_split}")]
         if self.split in state.unlabelled:
-            lines.append(f"{self.split}: no gold labels")
+            lines.append(Text(f"{self.split}: no gold labels"))
         else:
-            counts: Counter[str] = Counter()
-            names = state.label_names
-            for tags in rows.tags:
-                for t in tags:
-                    if 0 <= t < len(names) and names[t].startswith("B-"):
-                        counts[names[t][2:]] += 1
-            ents = "  ".join(f"{k} {v:,}" for k, v in sorted(counts.items())) or "none"
-            lines.append(f"entities in {self.split}: {ents}")
+            counts = entity_counts(rows.tags, state.label_names)
+            ents = "  ".join(f"{k} {v:,}" for k, v in sorted(counts.items()) if v) or "none"
+            lines.append(Text(f"entities in {self.split}: {ents}"))
         info = self._current_piece_info()
         if info is not None:
-            lines.append(f"pieces per sentence ({Path(self.tokenizer_name or '').name}):")
-            lines.append(histogram(info.lengths, self.max_length))
+            lines.append(Text(f"pieces per sentence ({Path(self.tokenizer_name or '').name}):"))
+            lines.append(Text(histogram(info.lengths, self.max_length)))
         elif self.tokenizer is not None:
-            lines.append("pieces per sentence: computing…")
-        panel.update("\n".join(lines))
+            lines.append(Text("pieces per sentence: computing…"))
+        panel.update(Text("\n").join(lines))

@@ -76,7 +76,7 @@ class PublishDialog(WorkerErrors, ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Publish {self.run_dir.name} to the Hugging Face Hub", classes="panel-title")
+            yield Label(Text(f"Publish {self.run_dir.name} to the Hugging Face Hub"), classes="panel-title")
             with Horizontal(classes="row"):
                 yield Input(self._repo_id, placeholder="repo id: user/name", id="repo-id")
             with Horizontal(classes="row"):

@@ -383,7 +383,7 @@ class RunsScreen(WorkerErrors, Screen):
                 hint.append(f" · {HINT}", style="dim")
             self.query_one("#runs-hint", Static).update(hint)
         if announce:
-            self.notify(f"Run {run_dir.name} selected: Tag and Card use it.")
+            self.notify(f"Run {run_dir.name} selected: Tag and Card use it.", markup=False)
         if changed:
             self._update_overlay()
             self._load_confusion()
@@ -424,9 +424,9 @@ class RunsScreen(WorkerErrors, Screen):
         rows = compare.config_diff([self.configs[str(run)] for run in runs])
         names = ", ".join(run.name for run in runs)
         if not rows:
-            note.update(f"{names}: the same settings (the run names aside).")
+            note.update(Text(f"{names}: the same settings (the run names aside)."))
             return
-        note.update(f"{len(rows)} setting(s) differ between {names}")
+        note.update(Text(f"{len(rows)} setting(s) differ between {names}"))
         table.add_column("setting", key="__setting__")
         for i, run in enumerate(runs):
             table.add_column(crop(run.name, 24), key=f"run-{i}")
@@ -522,7 +522,7 @@ class RunsScreen(WorkerErrors, Screen):
 
     def _start_export(self, path: str) -> None:
         curves = list(self.shown_curves)
-        self.query_one("#export-note", Static).update(f"writing {path}…")
+        self.query_one("#export-note", Static).update(Text(f"writing {path}…"))  # a typed path: not markup
         self._export(Path(path), curves, compare.metric_title(self.metric))
 
     @work(thread=True, exclusive=True, group="runs-export", exit_on_error=False)
@@ -536,8 +536,8 @@ class RunsScreen(WorkerErrors, Screen):
         text = f"wrote {message.path}"
         if message.backup is not None:
             text += f" (the file it replaced is kept as {message.backup.name})"
-        self.query_one("#export-note", Static).update(text)
-        self.notify(text)
+        self.query_one("#export-note", Static).update(Text(text))
+        self.notify(text, markup=False)
 
     # -- confusion matrix ---------------------------------------------------------------------------
     def action_show_confusion(self) -> None:

@@ -467,7 +467,7 @@ class TrainScreen(WorkerErrors, Screen):
     @on(RunLaunched)
     def _launched(self, message: RunLaunched) -> None:
         self.validate_form()
-        self.notify(f"Started run {message.run_dir.name}; it keeps running if you close the app.")
+        self.notify(f"Started run {message.run_dir.name}; it keeps running if you close the app.", markup=False)
         self.watch_run(message.run_dir)
         self.refresh_runs()
 
@@ -533,11 +533,13 @@ class TrainScreen(WorkerErrors, Screen):
     def _status_changed(self, event: RunMonitor.StatusChanged) -> None:
         self._sync_buttons()
         if event.status == "finished":
-            self.notify(f"Run {event.run_dir.name} finished.")
+            self.notify(f"Run {event.run_dir.name} finished.", markup=False)
         elif event.status == "failed":
-            self.notify(f"Run {event.run_dir.name} failed: {event.reason}", severity="error", timeout=10)
+            self.notify(f"Run {event.run_dir.name} failed: {event.reason}", severity="error", timeout=10, markup=False)
         elif event.status == "cancelled":
-            self.notify(f"Run {event.run_dir.name} was cancelled; Resume continues it.", severity="warning")
+            self.notify(
+                f"Run {event.run_dir.name} was cancelled; Resume continues it.", severity="warning", markup=False
+            )
         elif event.status == "killed":
             self.notify(
                 f"Run {event.run_dir.name} stopped without a final event; Resume continues it.",
@@ -567,7 +569,7 @@ class TrainScreen(WorkerErrors, Screen):
         if message.reattach and self.run_dir is None:
             newest = next((path for path, _, status in rows if status == "running"), None)
             if newest is not None:
-                self.notify(f"Re-attached to running run {newest.name}.")
+                self.notify(f"Re-attached to running run {newest.name}.", markup=False)
                 self.watch_run(newest)
                 with self.prevent(Select.Changed):
                     select.value = str(newest)
