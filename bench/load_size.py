@@ -167,9 +167,9 @@ def main() -> None:
     print(f"text: {where}, {len(sents)} sentences repeated")
     with tempfile.TemporaryDirectory() as tmp:
         model = build_model(Path(tmp) / "model")
-        cases = [("stdin, one sentence per line", False), ("stdin, one single line", True)]
-        for case, one_line in cases:
-            if ns.case != "both" and one_line != (ns.case == "one-line"):
+        cases = [("lines", "stdin, one sentence per line", False), ("one-line", "stdin, one single line", True)]
+        for key, case, one_line in cases:
+            if ns.case not in ("both", key):
                 continue
             rows = {}
             for size in (small, big):

@@ -51,27 +51,17 @@ FORCED_VOCAB: dict[str, str] = {
 def build_forced_model(out_dir: Path, *, max_length: int = 512) -> Path:
     """Save the forced model + its WordPiece tokenizer (see the module docstring)."""
     import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
-    from transformers import BertConfig, BertForTokenClassification, PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+    from transformers import BertConfig, BertForTokenClassification
+
+    from bnner_tui.core.train.tokenizers import set_bert_post_processor, wrap_fast
 
     vocab = {piece: i for i, piece in enumerate(FORCED_VOCAB)}
     tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=100))
     tok.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False, clean_text=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B [SEP]",
-        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
-    )
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-        model_max_length=max_length,
-    )
+    set_bert_post_processor(tok)
+    fast = wrap_fast(tok, max_length)
     n_labels = len(WIKIANN_LABELS)
     hidden = n_labels + 1
     config = BertConfig(

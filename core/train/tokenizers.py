@@ -34,7 +34,8 @@ def _normalize_word(word: str) -> str:
     return normalize_token(word)
 
 
-def _wrap_fast(tok: Any, max_length: int) -> Any:
+def wrap_fast(tok: Any, max_length: int) -> Any:
+    """A `tokenizers.Tokenizer` as the transformers tokenizer a BERT model is saved with."""
     from transformers import PreTrainedTokenizerFast
 
     return PreTrainedTokenizerFast(
@@ -48,7 +49,8 @@ def _wrap_fast(tok: Any, max_length: int) -> Any:
     )
 
 
-def _set_bert_post_processor(tok: Any) -> None:
+def set_bert_post_processor(tok: Any) -> None:
+    """`[CLS] ... [SEP]` around every encoding, as BERT was trained to read it."""
     from tokenizers import processors
 
     tok.post_processor = processors.TemplateProcessing(
@@ -69,8 +71,8 @@ def train_wordpiece(sentences: Iterable[Sequence[str]], *, vocab_size: int = 800
     trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, show_progress=False)
     words = (" ".join(_normalize_word(w) for w in sent) for sent in sentences)
     tok.train_from_iterator(words, trainer=trainer)
-    _set_bert_post_processor(tok)
-    return _wrap_fast(tok, max_length)
+    set_bert_post_processor(tok)
+    return wrap_fast(tok, max_length)
 
 
 def trimmed_tokenizer(tokenizer_dir: str | Path, sentences: Iterable[Sequence[str]], *, max_length: int = 128) -> Any:
@@ -126,8 +128,8 @@ def trimmed_tokenizer(tokenizer_dir: str | Path, sentences: Iterable[Sequence[st
     tok.pre_tokenizer = full.pre_tokenizer
     if full.decoder is not None:
         tok.decoder = full.decoder
-    _set_bert_post_processor(tok)
-    return _wrap_fast(tok, max_length)
+    set_bert_post_processor(tok)
+    return wrap_fast(tok, max_length)
 
 
 # Characters every char tokenizer knows even when the training data lacks them: the Bengali block,
@@ -172,8 +174,8 @@ def train_char_tokenizer(sentences: Iterable[Sequence[str]], *, max_length: int 
     )
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     tok.decoder = decoders.WordPiece(prefix="##")
-    _set_bert_post_processor(tok)
-    return _wrap_fast(tok, max_length)
+    set_bert_post_processor(tok)
+    return wrap_fast(tok, max_length)
 
 
 def charword_piece_tables(tokenizer: Any) -> tuple[list[int], list[int], int]:
