@@ -509,3 +509,16 @@ async def test_a_source_whose_name_holds_markup_is_shown_as_written(tmp_path: Pa
         await wait_for(pilot, lambda: screen.rows is not None, 60)
         await wait_for(pilot, lambda: "entities in train" in stats_text(screen))
         assert "a[/]b[bold]" in " ".join(stats_text(screen).split())
+
+
+async def test_wordpiece_asked_for_at_start_is_trained_once_the_source_has_loaded(tmp_path: Path) -> None:
+    """`--data demo --tokenizer wordpiece` (what a machine without the mBERT files uses): the
+    tokenizer is trained on the source's train split, so it waits for the source instead of
+    failing with "Load a data source first"."""
+    app = make_app(tmp_path, source="demo", tokenizer="wordpiece")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = screen_of(app)
+        await wait_for(pilot, lambda: screen.tokenizer is not None, 60, what="the WordPiece tokenizer")
+        assert screen.tokenizer_name == "wordpiece"
+        assert not any("Load a data source first" in m for m in messages(app))
+        await wait_for(pilot, lambda: pieces_counted(screen), 60)

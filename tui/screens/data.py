@@ -175,6 +175,7 @@ class DataScreen(WorkerErrors, Screen[None]):
         self._search_timer: Timer | None = None
         self._pending_filter = False
         self._requested: str | None = None
+        self._wordpiece_waits = False  # asked for before the source it is trained on had loaded
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -232,7 +233,7 @@ class DataScreen(WorkerErrors, Screen[None]):
         tok = self._default_tokenizer()
         if tok:
             self.query_one("#tokenizer", Input).value = tok
-            self.load_tokenizer(tok)
+            self.request_tokenizer(tok)
         else:
             self.query_one("#grid", AlignmentGrid).empty_text = (
                 "No tokenizer yet: enter a folder with tokenizer.json (e.g. the mBERT files), a run's model "
@@ -395,6 +396,9 @@ class DataScreen(WorkerErrors, Screen[None]):
         self._select_split(split)
         with self.prevent(Select.Changed):
             split_select.value = split
+        if self._wordpiece_waits:
+            self._wordpiece_waits = False
+            self.load_tokenizer(WORDPIECE)
 
     @on(Select.Changed, "#split")
     def _split_changed(self, event: Select.Changed) -> None:
@@ -528,7 +532,15 @@ class DataScreen(WorkerErrors, Screen[None]):
     def _tokenizer_submitted(self, event: Input.Submitted) -> None:
         value = event.value.strip()
         if value:
-            self.load_tokenizer(value)
+            self.request_tokenizer(value)
+
+    def request_tokenizer(self, spec: str) -> None:
+        """Load `spec`. The WordPiece tokenizer is trained on this source's train split, so it
+        waits for the source when that is still loading (`--data demo --tokenizer wordpiece`)."""
+        if spec.strip().lower() == WORDPIECE and self.state is None:
+            self._wordpiece_waits = True
+            return
+        self.load_tokenizer(spec)
 
     @work(thread=True, exclusive=True, group="tokenizer", exit_on_error=False, name="Tokenizer")
     def load_tokenizer(self, spec: str) -> None:
