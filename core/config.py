@@ -214,6 +214,14 @@ class TrainConfig:
     offline_arch: str = _f(
         "bert", "choice", "The offline model: bert (WordPiece) | charword (char CNN + BiLSTM).", choices=OFFLINE_ARCHS
     )
+    ema_decay: float = _f(
+        0.0,
+        "float",
+        "Average the weights (EMA) with this decay; evaluations and checkpoints use the average (0 = off).",
+        low=0,
+        high=1,
+        high_open=True,
+    )
     lr_scheduler: str = _f("linear", "choice", "transformers' learning-rate schedule.", choices=LR_SCHEDULERS)
     # How the data is read (core.data.LoadOptions): --map TYPE=NEW, --drop TYPE, --on-error stop|skip,
     # and a one-file source divided as "80/10/10" with `seed`.
@@ -461,6 +469,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "save_every": CADENCE_EPOCH,
         "early_stopping_patience": 5,
         "save_total_limit": 1,
+        "ema_decay": 0.998,
         "offline_hidden_size": 200,
         "offline_layers": 1,
         "offline_vocab_size": 20000,

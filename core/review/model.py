@@ -258,7 +258,9 @@ def offline_fold_model(
     choice = M.choose_model(cfg.model, tokenizer=cfg.tokenizer)
     tokenizer = T.prepare_tokenizer(choice, cfg, [s.words for s in train_sentences])
     names = list(label_names)
-    model = M.build_model(choice, names, tokenizer=tokenizer, cfg=cfg, seed=seed)
+    model = M.build_model(
+        choice, names, tokenizer=tokenizer, cfg=cfg, seed=seed, train_words=[s.words for s in train_sentences]
+    )
     workdir.mkdir(parents=True, exist_ok=True)
     import torch
 

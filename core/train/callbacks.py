@@ -191,3 +191,115 @@ def make_callbacks(
                 control.should_save = False
 
     return EventCallback(), CancelCallback()
+
+
+EMA_RAW_FILE = "bnner_raw_weights.safetensors"
+
+
+def make_ema_callback(decay: float, *, resume_from: str | Path | None = None) -> Any:
+    """A callback keeping an exponential moving average (EMA) of the weights.
+
+    Why: a model trained from scratch with a high learning rate oscillates from one evaluation
+    to the next (the `cpu` preset's dev F1 moved by up to 1 point between epochs); the average
+    of the recent weights is steadier and better, without a schedule that must know the run's
+    length. Every evaluation and every checkpoint sees the averaged weights, so "best model"
+    and the saved model are the average; training itself goes on from the raw weights.
+
+    Each checkpoint also holds the raw weights (`EMA_RAW_FILE`), so a resume continues exactly:
+    the loaded (averaged) weights become the average again and the raw ones are trained on.
+
+    The average starts from the initial weights and has no warm-up: on WikiANN bn (scratch
+    runs, one thread) decay 0.998 without warm-up reached 0.957-0.958 dev F1 in two seeds, and
+    0.951-0.953 with the usual (1 + n) / (10 + n) or (1 + n) / (2 + n) warm-ups: the share of the
+    small initial weights acts as shrinkage. A run too short for the decay (the demo set: ~150
+    steps) gets a shorter average (`decay_for`), so it is not mostly its initial weights.
+    """
+    import torch
+    from transformers import TrainerCallback
+
+    class EmaCallback(TrainerCallback):
+        def __init__(self) -> None:
+            self.shadow: dict[str, torch.Tensor] | None = None
+            self.stash: dict[str, torch.Tensor] | None = None
+            self.updates = 0
+
+        @staticmethod
+        def decay_for(max_steps: int) -> float:
+            """`decay`, or less for a run too short for it: the average spans at most a fifth of the run."""
+            return min(decay, 1 - 5 / max_steps) if max_steps > 5 else decay
+
+        @staticmethod
+        def _params(model: Any) -> dict[str, torch.Tensor]:
+            return {n: p for n, p in model.named_parameters() if p.requires_grad and p.is_floating_point()}
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any) -> None:
+            params = self._params(model)
+            self.shadow = {n: p.detach().clone() for n, p in params.items()}
+            self.updates = int(state.global_step)
+            raw = Path(resume_from) / EMA_RAW_FILE if resume_from else None
+            if raw is not None and raw.is_file():
+                from safetensors.torch import load_file
+
+                saved = load_file(str(raw))
+                with torch.no_grad():
+                    for n, p in params.items():
+                        if n in saved:
+                            p.copy_(saved[n].to(p.device, p.dtype))
+
+        def _swap_in(self, model: Any) -> None:
+            if self.stash is not None or self.shadow is None:
+                return
+            params = self._params(model)
+            self.stash = {n: p.detach().clone() for n, p in params.items()}
+            with torch.no_grad():
+                for n, p in params.items():
+                    p.copy_(self.shadow[n])
+
+        def _swap_out(self, model: Any) -> None:
+            if self.stash is None:
+                return
+            with torch.no_grad():
+                for n, p in self._params(model).items():
+                    p.copy_(self.stash[n])
+            self.stash = None
+
+        def on_step_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any) -> None:
+            self._swap_out(model)
+
+        def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any) -> None:
+            if self.shadow is None:
+                return
+            d = self.decay_for(int(state.max_steps))
+            self.updates += 1
+            with torch.no_grad():
+                for n, p in self._params(model).items():
+                    self.shadow[n].mul_(d).add_(p.detach(), alpha=1 - d)
+            if control.should_evaluate or control.should_save or control.should_training_stop:
+                self._swap_in(model)
+
+        def on_epoch_end(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any) -> None:
+            if control.should_evaluate or control.should_save:
+                self._swap_in(model)
+
+        def on_save(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            path = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if self.stash is None or not state.is_world_process_zero or not path.is_dir():
+                return
+            from safetensors.torch import save_file
+
+            from bnner_tui.core.files import atomic_write_via
+
+            raw = {n: t.contiguous() for n, t in self.stash.items()}
+            atomic_write_via(path / EMA_RAW_FILE, lambda tmp: save_file(raw, str(tmp)))
+
+        def on_train_end(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any) -> None:
+            # The model the run keeps is the average: the best checkpoint's (already averaged), or
+            # the average now. The raw weights are only needed to train on.
+            if self.stash is not None:
+                self.stash = None
+            elif not (args.load_best_model_at_end and state.best_model_checkpoint) and self.shadow is not None:
+                with torch.no_grad():
+                    for n, p in self._params(model).items():
+                        p.copy_(self.shadow[n])
+
+    return EmaCallback()

@@ -12,7 +12,7 @@ Heavy libraries (torch, transformers, huggingface_hub) are imported inside funct
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -242,8 +242,43 @@ def label_order_for(model_name: str, data_labels: Sequence[str]) -> list[str]:
     return model_labels
 
 
-def build_model(choice: ModelChoice, label_names: Sequence[str], *, tokenizer: Any, cfg: Any, seed: int = 42) -> Any:
-    """The token-classification model with the REAL label names in its config."""
+def remember_training_words(model: Any, tokenizer: Any, sentences: Iterable[Sequence[str]], chunk: int = 4096) -> int:
+    """Gives a `charword` model the hashes of every distinct training word; returns how many.
+
+    The words go through the run's own tokenizer and the model's own hashing, so a word is
+    "known" at tagging time exactly when training saw it.
+    """
+    import torch
+
+    words = sorted({w for sent in sentences for w in sent if w and not w.isspace()})
+    n = 0
+    for i in range(0, len(words), chunk):
+        enc = tokenizer(
+            [[w] for w in words[i : i + chunk]],
+            is_split_into_words=True,
+            add_special_tokens=False,
+            padding=True,
+            return_tensors="pt",
+        )
+        with torch.no_grad():
+            n = model.remember_words(enc["input_ids"], enc["attention_mask"])
+    return n
+
+
+def build_model(
+    choice: ModelChoice,
+    label_names: Sequence[str],
+    *,
+    tokenizer: Any,
+    cfg: Any,
+    seed: int = 42,
+    train_words: Iterable[Sequence[str]] | None = None,
+) -> Any:
+    """The token-classification model with the REAL label names in its config.
+
+    `train_words` (the training split's sentences) gives the `charword` model its list of known
+    words; other models ignore it.
+    """
     import torch
     from transformers import AutoModelForTokenClassification, BertConfig, BertForTokenClassification
 
@@ -277,7 +312,10 @@ def build_model(choice: ModelChoice, label_names: Sequence[str], *, tokenizer: A
             label2id=label2id,
         )
         torch.manual_seed(seed)
-        return BnnerCharWordForTokenClassification(word_config)
+        word_model = BnnerCharWordForTokenClassification(word_config)
+        if train_words is not None:
+            remember_training_words(word_model, tokenizer, train_words)
+        return word_model
     if choice.kind == "offline":
         hidden = int(cfg.offline_hidden_size)
         config = BertConfig(

@@ -27,7 +27,7 @@ from typing import Any
 from bnner_tui.core.labels import IGNORE_INDEX
 from bnner_tui.core.runs import RunDir
 from bnner_tui.core.train.arguments import training_arguments
-from bnner_tui.core.train.callbacks import CancelFlag, make_callbacks, make_trainer_class
+from bnner_tui.core.train.callbacks import CancelFlag, make_callbacks, make_ema_callback, make_trainer_class
 from bnner_tui.core.train.device import is_rank0, resolve_precision, synchronize_cuda, world_size
 from bnner_tui.core.train.models import ModelChoice
 from bnner_tui.core.train.outputs import save_model as save_model_dir
@@ -114,12 +114,22 @@ def _label_order(choice: ModelChoice, model: Any, source_labels: list[str]) -> l
     return source_labels
 
 
-def _ready_model(model: Any, choice: ModelChoice, label_names: list[str], *, tokenizer: Any, cfg: Any) -> Any:
+def _ready_model(
+    model: Any,
+    choice: ModelChoice,
+    label_names: list[str],
+    *,
+    tokenizer: Any,
+    cfg: Any,
+    train_words: Any = None,
+) -> Any:
     """The model to train (built unless given), its config carrying the real label names."""
     if model is None:
         from bnner_tui.core.train.models import build_model
 
-        model = build_model(choice, label_names, tokenizer=tokenizer, cfg=cfg, seed=int(cfg.seed))
+        model = build_model(
+            choice, label_names, tokenizer=tokenizer, cfg=cfg, seed=int(cfg.seed), train_words=train_words
+        )
     model.config.id2label = dict(enumerate(label_names))
     model.config.label2id = {name: i for i, name in enumerate(label_names)}
     return model
@@ -315,7 +325,14 @@ def train_run(
     )
     with args.main_process_first(desc="tokenize"):
         tokenized = tokenize_train_split(cfg, source, tokenizer=tokenizer, label_names=label_names, run_path=rd.path)
-    model = _ready_model(model, model_choice, label_names, tokenizer=tokenizer, cfg=cfg)
+    model = _ready_model(
+        model,
+        model_choice,
+        label_names,
+        tokenizer=tokenizer,
+        cfg=cfg,
+        train_words=source.dataset[cfg.train_split]["tokens"],
+    )
     scoring = _scoring(args, cfg, source, tokenizer=tokenizer, label_names=label_names) if plan.has_eval else _Scoring()
 
     started = None
@@ -340,6 +357,8 @@ def train_run(
         batch_per_step=int(cfg.batch_size) * int(cfg.grad_accum) * world_size(),
     )
     callbacks = [event_cb, *extra_callbacks, cancel_cb, *_early_stopping(cfg, plan)]
+    if float(cfg.ema_decay) > 0:  # last: it must see the cancel callback's save request
+        callbacks.append(make_ema_callback(float(cfg.ema_decay), resume_from=resume_from))
 
     with tracking_env(setup), wandb_closed(bool(setup.report_to)):
         trainer = _make_trainer(

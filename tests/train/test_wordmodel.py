@@ -37,7 +37,7 @@ def _cfg(**kw: object) -> SimpleNamespace:
 def _tiny(seed: int = 0) -> tuple[object, object]:
     tok = T.train_char_tokenizer(SENTS)
     choice = M.ModelChoice("offline", "offline", "test")
-    model = M.build_model(choice, WIKIANN_LABELS, tokenizer=tok, cfg=_cfg(), seed=seed)
+    model = M.build_model(choice, WIKIANN_LABELS, tokenizer=tok, cfg=_cfg(), seed=seed, train_words=SENTS)
     return tok, model
 
 
@@ -128,9 +128,12 @@ def test_saved_folder_loads_without_bnner_tui_through_auto_map(tmp_path: Path) -
     assert config["model_type"] == "bnner-charword" and "AutoModelForTokenClassification" in config["auto_map"]
     assert (out / "modeling_bnner_charword.py").is_file() and (out / "configuration_bnner_charword.py").is_file()
     model.eval()
-    enc = tok([SENTS[1]], is_split_into_words=True, return_tensors="pt")
+    sentence = [*SENTS[1], "ঢাকায়"]  # the last word was not in training
+    enc = tok([sentence], is_split_into_words=True, return_tensors="pt")
     with torch.no_grad():
-        expected = model(**enc).logits[0].argmax(-1).tolist()
+        expected_logits = model(**enc).logits[0]
+    expected = expected_logits.argmax(-1).tolist()
+    assert config["known_words"] == len({w for s in SENTS for w in s})
     # A fresh interpreter that never imports bnner_tui (run from elsewhere, -I ignores the user site).
     code = (
         "import sys, json, torch\n"
@@ -138,9 +141,9 @@ def test_saved_folder_loads_without_bnner_tui_through_auto_map(tmp_path: Path) -
         f"p = {str(out)!r}\n"
         "m = AutoModelForTokenClassification.from_pretrained(p, trust_remote_code=True).eval()\n"
         "t = AutoTokenizer.from_pretrained(p, trust_remote_code=True)\n"
-        f"e = t([{SENTS[1]!r}], is_split_into_words=True, return_tensors='pt')\n"
+        f"e = t([{sentence!r}], is_split_into_words=True, return_tensors='pt')\n"
         "assert 'bnner_tui' not in sys.modules\n"
-        "print(json.dumps(m(**e).logits[0].argmax(-1).tolist()))\n"
+        "print(json.dumps(m(**e).logits[0].tolist()))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code],
@@ -152,7 +155,37 @@ def test_saved_folder_loads_without_bnner_tui_through_auto_map(tmp_path: Path) -
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert json.loads(proc.stdout.strip().splitlines()[-1]) == expected
+    loaded = torch.tensor(json.loads(proc.stdout.strip().splitlines()[-1]))
+    assert loaded.argmax(-1).tolist() == expected
+    assert torch.allclose(loaded, expected_logits, atol=1e-5)
+
+
+def test_a_word_not_seen_in_training_is_read_as_the_unknown_word() -> None:
+    """Its own hash rows were never trained (or belong to another word): outside training they are
+    not used, so changing them changes nothing; a training word's rows are used."""
+    import torch
+
+    tok, model = _tiny()
+    model.eval()
+    enc = tok([["ঢাকা", "ঢাকায়"]], is_split_into_words=True, return_tensors="pt")  # known, unknown
+
+    def word_logits() -> torch.Tensor:
+        with torch.no_grad():
+            return model(**enc).logits[0]
+
+    from bnner_tui.core.train.wordmodel.modeling_bnner_charword import word_hashes, words_from_pieces
+
+    chars, _, _, _ = words_from_pieces(enc["input_ids"], enc["attention_mask"], model.piece_chars, model.piece_starts)
+    known_hash, unknown_hash = word_hashes(chars[0], [])[:, 0].tolist()
+    assert known_hash in model.known_hashes.tolist() and unknown_hash not in model.known_hashes.tolist()
+    before = word_logits()
+    buckets = model.config.hash_buckets
+    with torch.no_grad():
+        model.word_emb_a.weight[unknown_hash % buckets] += 5.0
+    assert torch.equal(word_logits(), before)  # the unknown word's own row is not read
+    with torch.no_grad():
+        model.word_emb_a.weight[known_hash % buckets] += 5.0
+    assert not torch.allclose(word_logits(), before)  # a training word's row is
 
 
 def test_charword_refuses_a_non_character_tokenizer() -> None:

@@ -40,6 +40,7 @@ class BnnerCharWordConfig(PretrainedConfig):
         dropout: float = 0.4,
         word_dropout: float = 0.1,
         crf: bool = True,
+        known_words: int = 0,
         max_position_embeddings: int = 512,
         pad_token_id: int = 0,
         **kwargs: Any,
@@ -59,6 +60,9 @@ class BnnerCharWordConfig(PretrainedConfig):
         self.dropout = dropout
         self.word_dropout = word_dropout
         self.crf = crf
+        # How many whole-word hashes the model saw in training (the `known_hashes` buffer); 0 =
+        # no list, as in folders saved before it existed: every word then keeps its own hash.
+        self.known_words = known_words
         self.max_position_embeddings = max_position_embeddings
         kwargs["pad_token_id"] = pad_token_id
         super().__init__(**kwargs)
