@@ -96,8 +96,8 @@ def checkpoint_problem(path: str | Path) -> str | None:
     if not weights:
         return "it has no model weights (model.safetensors or pytorch_model.bin)"
     checks += [(w, "safetensors" if w.suffix == ".safetensors" else "torch") for w in weights]
-    # The raw weights an EMA run trains on (core/train/callbacks.py), when the run keeps them.
-    checks += [(f, "safetensors") for f in ckpt.glob("bnner_raw_weights.safetensors")]
+    # The raw weights and the average of an EMA run (core/train/ema.py).
+    checks += [(f, "safetensors") for f in ckpt.glob("bnner_ema_state.safetensors")]
     for name in ("optimizer.pt", "scheduler.pt"):
         if not (ckpt / name).is_file():
             return f"{name} is missing"

@@ -27,7 +27,8 @@ from typing import Any
 from bnner_tui.core.labels import IGNORE_INDEX
 from bnner_tui.core.runs import RunDir
 from bnner_tui.core.train.arguments import training_arguments
-from bnner_tui.core.train.callbacks import CancelFlag, make_callbacks, make_ema_callback, make_trainer_class
+from bnner_tui.core.train.callbacks import CancelFlag, make_callbacks, make_trainer_class
+from bnner_tui.core.train.ema import make_ema_callback
 from bnner_tui.core.train.device import is_rank0, resolve_precision, synchronize_cuda, world_size
 from bnner_tui.core.train.models import ModelChoice
 from bnner_tui.core.train.outputs import save_model as save_model_dir

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from bnner_tui.core.config import TrainConfig
-from bnner_tui.core.train.callbacks import EMA_RAW_FILE, CancelFlag, make_ema_callback
+from bnner_tui.core.train.callbacks import CancelFlag
+from bnner_tui.core.train.ema import EMA_STATE_FILE, decay_for, make_ema_callback
 from bnner_tui.core.train.worker import run_worker
 
 
-def test_the_average_is_swapped_in_for_evaluation_and_out_for_the_next_step() -> None:
+def test_evaluations_see_the_average_once_the_initial_weights_are_under_a_third_of_it() -> None:
     import torch
     from transformers import TrainerControl, TrainerState, TrainingArguments
 
@@ -24,28 +25,25 @@ def test_the_average_is_swapped_in_for_evaluation_and_out_for_the_next_step() ->
     args = TrainingArguments(output_dir="unused", report_to=[])
     state, control = TrainerState(), TrainerControl()
     cb.on_train_begin(args, state, control, model=model)
-    expected = torch.zeros(1, 2)
-    for step in range(1, 4):
+    control.should_evaluate = True
+    expected = torch.zeros(1, 2)  # the average starts from the initial weights: no warm-up
+    for step, share in ((1, 0.5), (2, 0.25), (3, 0.125)):
         cb.on_step_begin(args, state, control, model=model)
+        assert torch.allclose(model.weight, torch.full((1, 2), float(step - 1)))  # trains on the raw weights
         with torch.no_grad():
             model.weight.fill_(float(step))  # what the optimizer step did
         state.global_step = step
-        cb.on_step_end(args, state, control, model=model)
-        d = 0.5  # no warm-up: the average starts from the initial weights
-        expected = expected * d + float(step) * (1 - d)
-        assert torch.allclose(model.weight, torch.full((1, 2), float(step)))  # no evaluation: raw
-    control.should_evaluate = True
-    cb.on_step_end(args, state, control, model=model)  # one more update (raw 3.0), then swapped in
-    expected = expected * 0.5 + 3.0 * 0.5
-    assert torch.allclose(model.weight, expected)
-    control.should_evaluate = False
-    cb.on_step_begin(args, state, control, model=model)
-    assert torch.allclose(model.weight, torch.full((1, 2), 3.0))  # training goes on from the raw weights
+        cb.on_step_end(args, state, control, model=model)  # evaluation follows
+        expected = expected * 0.5 + float(step) * 0.5
+        assert cb.share == pytest.approx(share)
+        if step == 1:  # the average is still half the initial weights: the evaluation sees the raw ones
+            assert torch.allclose(model.weight, torch.full((1, 2), 1.0))
+        else:
+            assert torch.allclose(model.weight, expected)
     cb.on_train_end(args, state, control, model=model)
     assert torch.allclose(model.weight, expected)  # the model a run keeps is the average
     # A run too short for the decay averages over at most a fifth of its steps.
-    assert cb.decay_for(100) == pytest.approx(0.5) and make_ema_callback(0.998).decay_for(100) == pytest.approx(0.95)
-    assert make_ema_callback(0.998).decay_for(10_000) == pytest.approx(0.998)
+    assert decay_for(0.998, 100) == pytest.approx(0.95) and decay_for(0.998, 10_000) == pytest.approx(0.998)
 
 
 def _run(tmp_path: Path, name: str) -> Path:
@@ -81,11 +79,11 @@ def test_a_cancelled_and_resumed_ema_run_ends_with_the_weights_of_one_never_stop
     cut = _run(tmp_path, "cut")
     assert run_worker(cut, cancel=flag, extra_callbacks=[CancelAt()]) == 0
     checkpoint = cut / "checkpoints" / "checkpoint-2"
-    assert (checkpoint / EMA_RAW_FILE).is_file()  # the raw weights, beside the averaged ones
+    assert (checkpoint / EMA_STATE_FILE).is_file()  # the raw weights and the average
     assert run_worker(cut, resume=True) == 0
 
     a, b = _weights(whole), _weights(cut)
     assert a.keys() == b.keys()
     for key in a:
         assert torch.allclose(a[key], b[key], atol=1e-6), key
-    assert not (whole / "model" / EMA_RAW_FILE).exists()  # only checkpoints keep the raw weights
+    assert not (whole / "model" / EMA_STATE_FILE).exists()  # only checkpoints keep the EMA state
