@@ -302,11 +302,6 @@ def build_model(
             piece_chars=piece_chars,
             piece_starts=piece_starts,
             char_vocab_size=n_chars,
-            # Chosen on WikiANN bn dev (docs/benchmarks.md, "How the model was chosen"): 128 CNN
-            # channels and affixes of 1-4 characters beat 64 and 1-3 by ~0.2-0.4 dev F1 and
-            # ~0.5 on unseen sentences; 1-5 was worse.
-            char_channels=128,
-            affix_lengths=[1, 2, 3, 4],
             hidden_size=hidden,
             num_layers=int(cfg.offline_layers),
             hash_buckets=int(cfg.offline_vocab_size),
