@@ -184,6 +184,9 @@ def child_ours(args: argparse.Namespace) -> None:
                 control.should_training_stop = True
 
     overrides: dict[str, Any] = {"data": args.data, "seed": args.seed}
+    for item in args.set or []:
+        key, _, value = item.partition("=")
+        overrides[key.strip()] = value.strip()
     if args.quick:
         overrides.update(max_steps=args.max_steps or 30, eval_every=10, save_every=10)
     with tempfile.TemporaryDirectory(prefix="peer-cpu-") as tmp:
@@ -227,6 +230,8 @@ def run_children(args: argparse.Namespace, systems: list[str]) -> dict[str, dict
         base.append("--quick")
     if args.max_steps:
         base += ["--max-steps", str(args.max_steps)]
+    for item in args.set or []:
+        base += ["--set", item]
     log_dir = Path(args.log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     procs = {}
@@ -319,6 +324,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--preset", default="cpu")
     ap.add_argument("--only", choices=SYSTEMS)
+    ap.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting of our preset (repeatable)")
     ap.add_argument("--sequential", action="store_true", help="one system after the other (default: both at once)")
     ap.add_argument("--quick", action="store_true", help="CI smoke run: the bundled demo set, a few steps")
     ap.add_argument("--max-steps", type=int, default=0)

@@ -12,8 +12,9 @@ and 0.951-0.953 with the usual (1 + n) / (10 + n) or (1 + n) / (2 + n) warm-ups,
 average started at the first evaluation: the share of the small initial weights acts as
 shrinkage. While that share is large the average is mostly the starting point, so an evaluation
 uses the raw weights until the initial weights' share in the average is below a third
-(`SHARE_LIMIT`; epoch 4 of WikiANN bn at batch 64). A run too short for the decay (the demo set:
-~150 steps) averages over at most a fifth of its steps (`decay_for`).
+(`SHARE_LIMIT`; with the `cpu` preset's 0.999, epoch 7 of WikiANN bn at batch 64). A run too
+short for the decay (the demo set: ~150 steps) averages over at most a fifth of its steps
+(`decay_for`).
 
 Each checkpoint keeps the raw weights and the average (`EMA_STATE_FILE`), so a resumed run
 continues exactly as one that was never stopped. The file is not part of the model folder.

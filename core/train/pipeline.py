@@ -28,8 +28,8 @@ from bnner_tui.core.labels import IGNORE_INDEX
 from bnner_tui.core.runs import RunDir
 from bnner_tui.core.train.arguments import training_arguments
 from bnner_tui.core.train.callbacks import CancelFlag, make_callbacks, make_trainer_class
-from bnner_tui.core.train.ema import make_ema_callback
 from bnner_tui.core.train.device import is_rank0, resolve_precision, synchronize_cuda, world_size
+from bnner_tui.core.train.ema import make_ema_callback
 from bnner_tui.core.train.models import ModelChoice
 from bnner_tui.core.train.outputs import save_model as save_model_dir
 from bnner_tui.core.train.outputs import split_entry, write_metrics
