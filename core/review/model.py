@@ -256,11 +256,10 @@ def offline_fold_model(
         spec=f"review-fold:{workdir.name}",
     )
     choice = M.choose_model(cfg.model, tokenizer=cfg.tokenizer)
-    tokenizer = T.prepare_tokenizer(choice, cfg, [s.words for s in train_sentences])
+    words = [s.words for s in train_sentences]
+    tokenizer = T.prepare_tokenizer(choice, cfg, words)
     names = list(label_names)
-    model = M.build_model(
-        choice, names, tokenizer=tokenizer, cfg=cfg, seed=seed, train_words=[s.words for s in train_sentences]
-    )
+    model = M.build_model(choice, names, tokenizer=tokenizer, cfg=cfg, seed=seed, train_words=words)
     workdir.mkdir(parents=True, exist_ok=True)
     import torch
 

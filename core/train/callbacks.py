@@ -191,4 +191,3 @@ def make_callbacks(
                 control.should_save = False
 
     return EventCallback(), CancelCallback()
-

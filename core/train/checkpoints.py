@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from bnner_tui.core.train.ema import EMA_STATE_FILE
+
 _CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 _INDEX_FILES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
@@ -96,8 +98,8 @@ def checkpoint_problem(path: str | Path) -> str | None:
     if not weights:
         return "it has no model weights (model.safetensors or pytorch_model.bin)"
     checks += [(w, "safetensors" if w.suffix == ".safetensors" else "torch") for w in weights]
-    # The raw weights and the average of an EMA run (core/train/ema.py).
-    checks += [(f, "safetensors") for f in ckpt.glob("bnner_ema_state.safetensors")]
+    if (ckpt / EMA_STATE_FILE).is_file():  # the raw weights and the average of an EMA run
+        checks.append((ckpt / EMA_STATE_FILE, "safetensors"))
     for name in ("optimizer.pt", "scheduler.pt"):
         if not (ckpt / name).is_file():
             return f"{name} is missing"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,7 +122,7 @@ def _ready_model(
     *,
     tokenizer: Any,
     cfg: Any,
-    train_words: Any = None,
+    train_words: Iterable[Sequence[str]] | None = None,
 ) -> Any:
     """The model to train (built unless given), its config carrying the real label names."""
     if model is None:
