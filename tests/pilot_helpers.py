@@ -30,6 +30,25 @@ async def wait_for(pilot: Any, cond: Callable[[], bool], timeout: float = 30.0, 
         await pilot.pause(0.05)
 
 
+async def select_run_row(pilot: Any, table: Any, key: str) -> None:
+    """Puts the Runs table's cursor on `key` and waits until the screen has selected that run.
+
+    A screen with a running run rebuilds its table every few seconds and puts the cursor back on
+    the selected run; one that lands between `move_cursor` and the highlight being handled moves
+    the cursor back, so the move is repeated until the selection follows.
+    """
+    from pathlib import Path
+
+    def selected() -> bool:
+        if pilot.app.screen.selected == Path(key):
+            return True
+        if table.cursor_row != table.get_row_index(key):
+            table.move_cursor(row=table.get_row_index(key))
+        return False
+
+    await wait_for(pilot, selected, what=f"the run {key} selected")
+
+
 async def type_text(pilot: Any, text: str) -> None:
     """Types like a terminal does: one Key per character, with the character attached.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pilot_helpers import wait_for
+from pilot_helpers import select_run_row, wait_for
 from textual.widgets import Footer
 
 from bnner_tui.tui.app import SCREENS, BnnerApp
@@ -135,7 +135,7 @@ async def test_runs_scores_table_and_hint_fit_100_columns(runs_workspace: Path) 
         await wait_for(pilot, lambda: "enter: use in Tag and Card" in str(hint.render()), what="the hint")
         assert "enter: use in Tag and Card" in "".join(str(hint.render()).split("\n"))
         table.focus()
-        table.move_cursor(row=table.get_row_index(str(Path("runs") / "alpha-finished")))
+        await select_run_row(pilot, table, str(Path("runs") / "alpha-finished"))
         await pilot.press("space")
         screen.query_one(TabbedContent).active = "tab-scores"
         scores = screen.query_one("#scores-table", DataTable)

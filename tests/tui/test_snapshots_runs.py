@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pilot_helpers import wait_for
+from pilot_helpers import select_run_row, wait_for
 
 from bnner_tui.tui.app import BnnerApp
 
@@ -81,9 +81,9 @@ def test_runs_screen_table_and_overlay(snap_compare, runs_workspace: Path) -> No
         table = screen.query_one("#runs-table", DataTable)
         await wait_for(pilot, lambda: table.row_count == 4, what="the four runs")
         table.focus()
-        table.move_cursor(row=table.get_row_index(str(Path("runs") / "alpha-finished")))
+        await select_run_row(pilot, table, str(Path("runs") / "alpha-finished"))
         await pilot.press("space")
-        table.move_cursor(row=table.get_row_index(str(Path("runs") / "beta-cancelled")))
+        await select_run_row(pilot, table, str(Path("runs") / "beta-cancelled"))
         await pilot.press("space")
         plot = screen.query_one("#overlay-metric", CurvePlot)
         await wait_for(
