@@ -30,6 +30,19 @@ from bnner_tui.core.tagger.text import WordLike, check_text
 from bnner_tui.core.tagger.windows import plan_segments
 
 AGGREGATIONS = ("first", "average")
+# Padded positions per batch for a transformer encoder on a CPU (core/tagger/infer.py says why).
+CPU_BATCH_POSITIONS = 512
+
+
+def position_cap(model: Any, device: str) -> int | None:
+    """The batch cap in padded positions: `CPU_BATCH_POSITIONS` for an attention model on a CPU, else None.
+
+    A GPU runs bigger batches for less per position, and the word model (`bnner-charword`, no
+    attention heads) pays per batch for its LSTM and CRF steps, so neither is capped.
+    """
+    if device.split(":")[0] != "cpu":
+        return None
+    return CPU_BATCH_POSITIONS if getattr(getattr(model, "config", None), "num_attention_heads", None) else None
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,7 @@ class Tagger:
         self.device = device
         self.bf16 = bool(bf16)
         self.forward = forward  # numpy (input_ids, attention_mask) -> logits, e.g. ONNX Runtime; None: torch
+        self.max_positions = position_cap(model, device)
         self.policy = _policy(decoding, orphan_i)
         self.max_length = int(max_length or model_max_length(model, tokenizer))
         self._backend = tokenizer.backend_tokenizer
@@ -291,6 +305,7 @@ class Tagger:
             aggregation=aggregation,
             progress=progress,
             forward=self.forward,
+            max_positions=self.max_positions,
         )
         plan.merge_into(out, seg_probs)
         return out

@@ -2,6 +2,14 @@
 
 Speed comes from batching: segments sorted by piece count into batches padded only to their own
 longest row, `torch.inference_mode`, and numpy aggregation over a whole batch at once.
+
+A batch can also be capped in padded positions (rows x width, `max_positions`). Why: on a CPU a
+transformer encoder costs the same per padded position whatever the batch shape (1,000-1,100
+positions/s for mBERT on 2 threads, batches of 512 to 2,048 positions alike), so what counts is
+how many positions are padding. Sorted batches of 32 rows still pad the few long rows' batch
+heavily; with a 512-position cap the long rows go in small batches and the 1,000 WikiANN bn dev
+sentences in chunks of 256 (the CLI's) run 1.12x their real pieces instead of 1.40x
+(docs/benchmarks.md, Tagging speed).
 """
 
 from __future__ import annotations
@@ -27,12 +35,14 @@ def run_segments(
     aggregation: str,
     progress: Callable[[int], None] | None,
     forward: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    max_positions: int | None = None,
 ) -> list[np.ndarray]:
     """Per segment, (n_words, n_labels) word probabilities, in the segments' order.
 
     `progress`, if given, is called with the number of rows finished after each batch.
     `forward`, if given, replaces the torch model: numpy (input_ids, attention_mask) to logits
-    (the ONNX Runtime backend, `core/tag_backends.py`).
+    (the ONNX Runtime backend, `core/tag_backends.py`). `max_positions`, if given, caps a batch's
+    rows x width (a row longer than the cap still runs, alone).
     """
     import torch
 
@@ -43,8 +53,7 @@ def run_segments(
     bs = max(1, int(batch_size))
     autocast = torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=bf16)
     with torch.inference_mode(), autocast:
-        for b0 in range(0, n_seg, bs):
-            rows = order[b0 : b0 + bs]
+        for rows in _batches(order, lengths, bs, max_positions):
             width = int(lengths[rows].max())
             ids = np.full((len(rows), width), pad_id, dtype=np.int64)
             wid = np.full((len(rows), width), np.nan, dtype=np.float64)
@@ -70,6 +79,19 @@ def run_segments(
             if progress is not None:
                 progress(len(rows))
     return seg_probs
+
+
+def _batches(order: np.ndarray, lengths: np.ndarray, rows: int, max_positions: int | None) -> list[np.ndarray]:
+    """`order` (longest first) cut into batches of at most `rows` rows and `max_positions` positions."""
+    out: list[np.ndarray] = []
+    b0 = 0
+    while b0 < len(order):
+        n = rows
+        if max_positions:
+            n = max(1, min(rows, int(max_positions) // max(1, int(lengths[order[b0]]))))
+        out.append(order[b0 : b0 + n])
+        b0 += n
+    return out
 
 
 def aggregate(probs: np.ndarray, wid: np.ndarray, n_words: np.ndarray, aggregation: str, o_id: int) -> np.ndarray:

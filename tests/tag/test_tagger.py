@@ -210,6 +210,50 @@ def test_batch_equals_single_in_input_order(tiny_tagger: Tagger) -> None:
         assert _ents(got) == _ents(single)
 
 
+def test_batches_keep_to_the_row_and_position_caps() -> None:
+    import numpy as np
+
+    from bnner_tui.core.tagger.infer import _batches
+
+    lengths = np.array([3, 110, 7, 40, 40, 9, 2, 600, 12, 5])
+    order = np.argsort(-lengths, kind="stable")
+    capped = _batches(order, lengths, 4, 80)
+    assert np.concatenate(capped).tolist() == order.tolist()  # every row once, longest first
+    for rows in capped:
+        assert len(rows) <= 4
+        assert len(rows) == 1 or len(rows) * int(lengths[rows].max()) <= 80
+    assert [len(b) for b in capped] == [1, 1, 2, 4, 2]  # 600 and 110 alone, then 2 x 40, ...
+    assert [len(b) for b in _batches(order, lengths, 4, None)] == [4, 4, 2]
+
+
+def test_position_cap_changes_batches_not_results(tiny_tagger: Tagger) -> None:
+    texts = ["ঢাকা বাংলাদেশের রাজধানী।", "শেখ হাসিনা , সিডনি ক্রিকেট গ্রাউন্ড , জাতীয় উদ্যান " * 6, "Dhaka ."] * 3
+    assert tiny_tagger.max_positions == 512  # a BERT on a CPU
+    saved = tiny_tagger.max_positions
+    try:
+        tiny_tagger.max_positions = None
+        plain = tiny_tagger.tag_batch(texts, batch_size=8)
+        tiny_tagger.max_positions = 24  # every batch of the long texts becomes one row
+        capped = tiny_tagger.tag_batch(texts, batch_size=8)
+    finally:
+        tiny_tagger.max_positions = saved
+    for a, b in zip(plain, capped, strict=True):
+        assert [w.label for w in a.words] == [w.label for w in b.words]
+        assert [w.score for w in a.words] == pytest.approx([w.score for w in b.words], abs=1e-5)
+
+
+def test_position_cap_only_for_attention_models_on_a_cpu(tiny_tagger: Tagger) -> None:
+    from bnner_tui.core.tagger.engine import CPU_BATCH_POSITIONS, position_cap
+    from bnner_tui.core.train.wordmodel.configuration_bnner_charword import BnnerCharWordConfig
+
+    class WordModel:
+        config = BnnerCharWordConfig()
+
+    assert position_cap(tiny_tagger.model, "cpu") == CPU_BATCH_POSITIONS
+    assert position_cap(tiny_tagger.model, "cuda:0") is None
+    assert position_cap(WordModel(), "cpu") is None
+
+
 @pytest.mark.parametrize("raw", ["", " ", "\n\t  \n", "\u200c\u200d"])
 def test_empty_and_whitespace(tiny_tagger: Tagger, raw: str) -> None:
     result = tiny_tagger.tag(raw)
