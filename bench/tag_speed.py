@@ -32,7 +32,11 @@ import time
 import unicodedata
 from pathlib import Path
 
+from bnner_tui.tui.cli.tag import CHUNK_ITEMS as CLI_CHUNK
+
 REPO = Path(__file__).resolve().parent.parent
+# The CLI tags a file in chunks of CLI_CHUNK lines and our tagger sorts by length within a call,
+# so chunks of that size time what a user gets (a smaller chunk sorts less and pads more).
 SHARED = Path(os.environ.get("BNNER_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
@@ -163,7 +167,12 @@ def main() -> int:
     ap.add_argument("--batch-size", type=int, default=32, help="our tag_batch batch size")
     ap.add_argument("--pipeline-batch-sizes", default="1,16", help="pipeline batch sizes to time, comma-separated")
     ap.add_argument("--repeats", type=int, default=2, help="timed passes per chunk and contender (best counts)")
-    ap.add_argument("--chunk", type=int, default=100, help="sentences per interleaved chunk")
+    ap.add_argument(
+        "--chunk",
+        type=int,
+        default=CLI_CHUNK,
+        help=f"sentences per interleaved chunk (default {CLI_CHUNK}: what `bnner-tui tag FILE` tags at once)",
+    )
     ap.add_argument("--latency-n", type=int, default=50, help="single-sentence calls for p50/p95")
     ap.add_argument("--examples", type=int, default=5, help="disagreements to print")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
