@@ -2,7 +2,8 @@
 
 Why ONNX Runtime: on a 2-core CPU the tagger's time is mostly the 12-layer forward pass, and
 ONNX Runtime with its graph optimisations (fused GELU, layer norm, MatMul+Add) runs that pass in
-fp32 1.6x faster than eager torch, with the same labels (docs/benchmarks.md has the numbers).
+fp32 with the same labels; it measured 1.6x faster than eager torch on a busy machine (load 3-4)
+but 0.86-1.09x on a quiet one, so it stays opt-in (docs/benchmarks.md has the numbers).
 Everything else (tokenising, length-sorted batching, aggregation, decoding) stays in the tagger.
 
 The exported graph is cached outside the user's model folder, under the user cache
