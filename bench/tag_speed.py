@@ -32,11 +32,11 @@ import time
 import unicodedata
 from pathlib import Path
 
+# The CLI tags a file in chunks of CLI_CHUNK lines and our tagger sorts by length within a call,
+# so chunks of that size time what a user gets (a smaller chunk sorts less and pads more).
 from bnner_tui.tui.cli.tag import CHUNK_ITEMS as CLI_CHUNK
 
 REPO = Path(__file__).resolve().parent.parent
-# The CLI tags a file in chunks of CLI_CHUNK lines and our tagger sorts by length within a call,
-# so chunks of that size time what a user gets (a smaller chunk sorts less and pads more).
 SHARED = Path(os.environ.get("BNNER_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
