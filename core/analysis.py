@@ -186,7 +186,8 @@ def predict_split(
     from bnner_tui.core.tagger import Tagger
     from bnner_tui.core.textnorm import normalize_token
 
-    tagger = Tagger.load(model_dir, aggregation="first", max_length=max_length)
+    # fp32 always (not the tagger's bf16 default): these must be the predictions eval scored
+    tagger = Tagger.load(model_dir, aggregation="first", max_length=max_length, bf16=False)
     total = len(tokens)
     preds: list[SentencePrediction] = []
     for start in range(0, total, 256):

@@ -51,6 +51,7 @@ def test_tag_speed_bench_prints_ratio_and_disagreements(wikiann_dir: Path, mbert
     args = ["--n", "20", "--repeats", "1", "--latency-n", "2", "--layers", "1"]
     out = _run(["bench/tag_speed.py", *args], shared=wikiann_dir.parent)
     assert "ratio ours fp32 / pipeline" in out and "## disagreements:" in out and "single-sentence latency" in out
+    assert "our default precision on this machine: fp32" in out  # one layer: too small for bf16
 
 
 @pytest.mark.slow

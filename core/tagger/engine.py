@@ -32,6 +32,9 @@ from bnner_tui.core.tagger.windows import plan_segments
 AGGREGATIONS = ("first", "average")
 # Padded positions per batch for a transformer encoder on a CPU (core/tagger/infer.py says why).
 CPU_BATCH_POSITIONS = 512
+# bf16 autocast is the CPU default for a transformer encoder with at least this many weights in
+# its Linear layers (mBERT-base: 85 M; 4 layers of its width: 28 M; cpu-demo's small BERT: 1.6 M).
+AUTO_BF16_MIN_LINEAR_WEIGHTS = 10_000_000
 
 
 def position_cap(model: Any, device: str) -> int | None:
@@ -43,6 +46,34 @@ def position_cap(model: Any, device: str) -> int | None:
     if device.split(":")[0] != "cpu":
         return None
     return CPU_BATCH_POSITIONS if getattr(getattr(model, "config", None), "num_attention_heads", None) else None
+
+
+def native_bf16_cpu() -> bool:
+    """Whether this CPU multiplies bf16 in hardware (AVX512-BF16 or AMX); without it autocast is emulated."""
+    import torch
+
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except (AttributeError, RuntimeError):  # another build or platform: assume not, stay fp32
+        return False
+
+
+def auto_bf16(model: Any, device: str) -> bool:
+    """The default precision rule: bf16 autocast for a big transformer encoder on a CPU with native bf16.
+
+    Measured (docs/benchmarks.md, "Tagging speed"): on this kind of CPU bf16 tags an mBERT-size
+    model 3-4x faster than fp32, and on the trained models checked its F1 stays within 0.002 of
+    fp32 (mBERT-width 4-layer: +0.0018; the CPU word model: +0.0000). It is not the default where
+    it does not pay: a GPU (not measured), the word model (its time is in the LSTM and CRF steps,
+    1.02x), small encoders (the Linear layers are not where the time goes), or a CPU that would
+    emulate bf16. `eval` always scores fp32, so its F1 is the training run's own.
+    """
+    import torch
+
+    if device.split(":")[0] != "cpu" or position_cap(model, device) is None:
+        return False
+    weights = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
+    return weights >= AUTO_BF16_MIN_LINEAR_WEIGHTS and native_bf16_cpu()
 
 
 @dataclass(frozen=True)
@@ -108,6 +139,9 @@ class Tagger:
         self.aggregation = aggregation
         self.device = device
         self.bf16 = bool(bf16)
+        # What the forward pass computes in, for the CLI and the Tag screen to show; `load` marks
+        # a precision it chose by itself (`auto_bf16`) as "bf16 (auto)".
+        self.precision = "bf16" if self.bf16 else "fp32"
         self.forward = forward  # numpy (input_ids, attention_mask) -> logits, e.g. ONNX Runtime; None: torch
         self.max_positions = position_cap(model, device)
         self.policy = _policy(decoding, orphan_i)
@@ -140,7 +174,7 @@ class Tagger:
         *,
         aggregation: str = "first",
         quantize: bool = False,
-        bf16: bool = False,
+        bf16: bool | None = None,
         orphan_i: str | None = None,
         decoding: DecodingPolicy | str | None = None,
         device: str | None = None,
@@ -152,17 +186,19 @@ class Tagger:
     ) -> Tagger:
         """Load a run folder (its `model/`), a local model folder or a hub id.
 
-        `quantize=True` applies int8 dynamic quantisation to the Linear layers (CPU only) and
-        `bf16=True` runs the forward pass under bfloat16 autocast. Both are opt-in: faster, but
-        their labels can differ from fp32's, and the F1 change must be measured on a trained model.
-        `backend="onnx"` runs the fp32 forward pass in ONNX Runtime (CPU; `core/tag_backends.py`).
+        `bf16=True` runs the forward pass under bfloat16 autocast, `bf16=False` in fp32, and the
+        default `None` lets `auto_bf16` choose: bf16 for a big transformer encoder on a CPU with
+        native bf16, fp32 otherwise. `quantize=True` applies int8 dynamic quantisation to the
+        Linear layers (CPU only, opt-in: on an mBERT-width model its final labels moved F1 by
+        +0.0033, outside the 0.002 that bf16 holds). `backend="onnx"` runs the fp32 forward pass
+        in ONNX Runtime (CPU; `core/tag_backends.py`).
         """
         from bnner_tui.core.tag_backends import BACKENDS
 
         if backend not in BACKENDS:
             raise BnnerError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}.")
         if backend == "onnx":
-            if quantize or bf16 or (device or "cpu") != "cpu":
+            if quantize or bf16 or (device or "cpu") != "cpu":  # bf16=None: auto, which is fp32 here
                 raise BnnerError("The onnx backend runs fp32 on the CPU: drop --quantize, --bf16 and any GPU device.")
             device = "cpu"  # the session runs on the CPU: the torch model it is exported from must too
         path, desc = resolve_model_path(model, runs_dir=runs_dir)
@@ -175,7 +211,10 @@ class Tagger:
             from bnner_tui.core.tag_backends import load_onnx
 
             forward = load_onnx(net, path, num_threads=num_threads)
-        return cls(
+        chosen = bf16 is None
+        if bf16 is None:
+            bf16 = not quantize and forward is None and auto_bf16(net, device)
+        tagger = cls(
             net,
             tokenizer,
             source=desc,
@@ -188,6 +227,13 @@ class Tagger:
             decoding=decoding,
             forward=forward,
         )
+        if quantize:
+            tagger.precision = "int8"
+        elif forward is not None:
+            tagger.precision = "fp32 (onnx)"
+        elif chosen and bf16:
+            tagger.precision = "bf16 (auto)"
+        return tagger
 
     # ---------------------------------------------------------------- public API
 

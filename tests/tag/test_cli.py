@@ -153,10 +153,24 @@ def test_decoding_option(forced_model_dir: Path) -> None:
 
 
 def test_fast_precision_options_run(forced_model_dir: Path) -> None:
-    for flag in ("--quantize", "--bf16"):
+    for flag in ("--quantize", "--bf16", "--fp32"):
         result = _invoke(["-m", str(forced_model_dir), "--format", "jsonl", flag, "ঢাকা শহর"])
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["entities"][0]["text"] == "ঢাকা শহর"
+        assert "Tagging in bf16" not in result.stderr  # said only when bf16 was chosen, not asked for
+
+
+def test_bf16_default_is_said_on_stderr(forced_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the tagger picks bf16 by itself the user is told, on stderr (stdout stays the data), how to opt out."""
+    from bnner_tui.core.tagger import engine
+
+    monkeypatch.setattr(engine, "AUTO_BF16_MIN_LINEAR_WEIGHTS", 0)  # the forced model now counts as big
+    args = ["-m", str(forced_model_dir), "--format", "jsonl", "ঢাকা শহর"]
+    auto, plain = _invoke(args), _invoke(["--fp32", *args])
+    assert auto.exit_code == 0 and plain.exit_code == 0, auto.output + plain.output
+    assert ("Tagging in bf16" in auto.stderr and "--fp32" in auto.stderr) is engine.native_bf16_cpu()
+    assert "Tagging in bf16" not in plain.stderr
+    assert json.loads(auto.stdout)["entities"][0]["text"] == json.loads(plain.stdout)["entities"][0]["text"]
 
 
 def test_onnx_backend_option(forced_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

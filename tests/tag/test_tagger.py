@@ -254,6 +254,59 @@ def test_position_cap_only_for_attention_models_on_a_cpu(tiny_tagger: Tagger) ->
     assert position_cap(WordModel(), "cpu") is None
 
 
+def _linear_weights(**shape: int) -> int:
+    """Weights in the Linear layers of a BERT token classifier of this shape, built on the meta device."""
+    import torch
+    from transformers import BertConfig, BertForTokenClassification
+
+    with torch.device("meta"):
+        model = BertForTokenClassification(BertConfig(num_labels=7, **shape))
+    return sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
+
+
+def test_auto_bf16_rule_picks_big_encoders_on_a_cpu_with_native_bf16(tiny_tagger: Tagger) -> None:
+    """mBERT's shape (and 4 layers of it) get bf16 where the CPU has it; cpu-demo's small BERT, the
+    tiny test model, the word model and any GPU stay fp32."""
+    import torch
+
+    from bnner_tui.core.tagger.engine import AUTO_BF16_MIN_LINEAR_WEIGHTS, auto_bf16, native_bf16_cpu
+    from bnner_tui.core.train.wordmodel.configuration_bnner_charword import BnnerCharWordConfig
+
+    mbert = {"vocab_size": 1000, "hidden_size": 768, "num_attention_heads": 12, "intermediate_size": 3072}
+    assert _linear_weights(num_hidden_layers=12, **mbert) > _linear_weights(num_hidden_layers=4, **mbert)
+    assert _linear_weights(num_hidden_layers=4, **mbert) >= AUTO_BF16_MIN_LINEAR_WEIGHTS
+    small = {"hidden_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 1024}
+    assert _linear_weights(vocab_size=1000, **small) < AUTO_BF16_MIN_LINEAR_WEIGHTS
+
+    from transformers import BertConfig, BertForTokenClassification
+
+    big = BertForTokenClassification(BertConfig(num_labels=7, num_hidden_layers=2, **mbert))
+    assert auto_bf16(big, "cpu") is native_bf16_cpu()
+    assert auto_bf16(big, "cuda:0") is False
+    assert auto_bf16(tiny_tagger.model, "cpu") is False
+
+    class WordModel(torch.nn.Module):
+        config = BnnerCharWordConfig()
+
+    assert auto_bf16(WordModel(), "cpu") is False
+
+
+def test_load_reports_the_precision_it_runs_in(tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bnner_tui.core.tagger import engine
+
+    assert Tagger.load(tiny_model_dir).precision == "fp32"  # too small for the bf16 default
+    assert Tagger.load(tiny_model_dir, bf16=True).precision == "bf16"
+    assert Tagger.load(tiny_model_dir, quantize=True).precision == "int8"
+    monkeypatch.setattr(engine, "AUTO_BF16_MIN_LINEAR_WEIGHTS", 0)  # the tiny model now counts as big
+    auto = Tagger.load(tiny_model_dir)
+    assert auto.bf16 is engine.native_bf16_cpu()
+    assert auto.precision == ("bf16 (auto)" if engine.native_bf16_cpu() else "fp32")
+    assert Tagger.load(tiny_model_dir, bf16=False).precision == "fp32"
+    assert Tagger.load(tiny_model_dir, quantize=True).bf16 is False  # int8 is never combined with the default
+    raw = "ঢাকা বাংলাদেশের রাজধানী।"
+    assert len(auto.tag(raw).words) == len(split_words(raw))
+
+
 @pytest.mark.parametrize("raw", ["", " ", "\n\t  \n", "\u200c\u200d"])
 def test_empty_and_whitespace(tiny_tagger: Tagger, raw: str) -> None:
     result = tiny_tagger.tag(raw)

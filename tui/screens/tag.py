@@ -367,7 +367,8 @@ class TagScreen(WorkerErrors, Screen[None]):
             else:
                 text = "no model loaded: pick a run, or type a model folder or hub id"
         else:
-            text = f"model: {self.tagger.source}"
+            # the precision stays in view after each tagging: bf16 may be the default (core.tagger)
+            text = f"model: {self.tagger.source} · {getattr(self.tagger, 'precision', 'fp32')}"
             if self._load_failed is not None:
                 text += " (the model you asked for failed to load)"
             if self._result_note:
