@@ -327,7 +327,32 @@ class Tagger:
 
         A sentence longer than the model's window is predicted in overlapping word windows and
         each word takes the window where it is most central; a word without pieces is O.
+        A word list that occurs more than once in the call runs through the model once (corpora
+        repeat lines: WikiANN bn dev has 761 distinct sentences in 1,000, train 4,003 in 10,000);
+        every occurrence gets its own copy of the result.
         """
+        first: dict[tuple[str, ...], int] = {}
+        slot = [first.setdefault(tuple(ws), len(first)) for ws in word_lists]
+        if len(first) < len(word_lists):
+            distinct = [list(key) for key in first]
+            probs = self._word_probs(distinct, batch_size=batch_size, aggregation=aggregation, progress=progress)
+            seen: set[int] = set()
+            out: list[np.ndarray] = []
+            for k in slot:
+                out.append(probs[k] if k not in seen else probs[k].copy())
+                seen.add(k)
+            return out
+        return self._word_probs(word_lists, batch_size=batch_size, aggregation=aggregation, progress=progress)
+
+    def _word_probs(
+        self,
+        word_lists: Sequence[Sequence[str]],
+        *,
+        batch_size: int,
+        aggregation: str,
+        progress: Callable[[int], None] | None,
+    ) -> list[np.ndarray]:
+        """`predict_word_probs` for word lists that are all distinct."""
         n_labels = len(self.labels)
         out: list[np.ndarray] = []
         for ws in word_lists:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bnner_tui.core.decoding import (
@@ -403,6 +404,23 @@ def test_progress_reports_every_model_row(forced_model_dir: Path) -> None:
     assert [len(r.words) for r in results] == [2, 20, 0, 2]
     assert sum(done) > 3  # the long text became several windows, each a model row
     assert all(n <= 2 for n in done)
+
+
+def test_repeated_texts_run_through_the_model_once(tiny_tagger: Tagger) -> None:
+    """Each distinct word list is one model row; every repeat gets the same result, in its own array."""
+    texts = ["ঢাকা বাংলাদেশের রাজধানী।", "রবীন্দ্রনাথ ঠাকুর", "ঢাকা বাংলাদেশের রাজধানী।", "ঢাকা  বাংলাদেশের রাজধানী।"]
+    done: list[int] = []
+    results = tiny_tagger.tag_batch(texts, batch_size=8, progress=done.append)
+    assert sum(done) == 2  # the third and fourth texts split into the first one's words
+    for text, result in zip(texts, results, strict=True):
+        single = tiny_tagger.tag(text)
+        assert [(w.label, w.start, w.end) for w in result.words] == [(w.label, w.start, w.end) for w in single.words]
+        assert [w.score for w in result.words] == pytest.approx([w.score for w in single.words], abs=1e-5)
+        assert all(text[e.start : e.end] == e.text for e in result.entities)
+    probs = tiny_tagger.predict_word_probs([["ঢাকা", "শহর"], ["ঢাকা", "শহর"]])
+    assert probs[0] is not probs[1] and np.array_equal(probs[0], probs[1])
+    probs[0][:] = 0  # a caller changing one result does not change the other
+    assert probs[1].sum() > 0
 
 
 @pytest.mark.shared
