@@ -35,6 +35,13 @@ CPU_BATCH_POSITIONS = 512
 # bf16 autocast is the CPU default for a transformer encoder with at least this many weights in
 # its Linear layers (mBERT-base: 85 M; 4 layers of its width: 28 M; cpu-demo's small BERT: 1.6 M).
 AUTO_BF16_MIN_LINEAR_WEIGHTS = 10_000_000
+# `Tagger.precision` when `load` chose bf16 by itself; the CLI tells the user so.
+AUTO_BF16 = "bf16 (auto)"
+
+
+def _has_attention(model: Any) -> bool:
+    """A transformer encoder (its config has attention heads), not the word model (`bnner-charword`)."""
+    return bool(getattr(getattr(model, "config", None), "num_attention_heads", None))
 
 
 def position_cap(model: Any, device: str) -> int | None:
@@ -43,9 +50,7 @@ def position_cap(model: Any, device: str) -> int | None:
     A GPU runs bigger batches for less per position, and the word model (`bnner-charword`, no
     attention heads) pays per batch for its LSTM and CRF steps, so neither is capped.
     """
-    if device.split(":")[0] != "cpu":
-        return None
-    return CPU_BATCH_POSITIONS if getattr(getattr(model, "config", None), "num_attention_heads", None) else None
+    return CPU_BATCH_POSITIONS if device.split(":")[0] == "cpu" and _has_attention(model) else None
 
 
 def native_bf16_cpu() -> bool:
@@ -62,7 +67,7 @@ def auto_bf16(model: Any, device: str) -> bool:
     """The default precision rule: bf16 autocast for a big transformer encoder on a CPU with native bf16.
 
     Measured (docs/benchmarks.md, "Tagging speed"): on this kind of CPU bf16 tags an mBERT-size
-    model 3-4x faster than fp32, and on the trained models checked its F1 stays within 0.002 of
+    model 1.9x faster than fp32, and on the trained models checked its F1 stays within 0.002 of
     fp32 (mBERT-width 4-layer: +0.0018; the CPU word model: +0.0000). It is not the default where
     it does not pay: a GPU (not measured), the word model (its time is in the LSTM and CRF steps,
     1.02x), small encoders (the Linear layers are not where the time goes), or a CPU that would
@@ -70,7 +75,7 @@ def auto_bf16(model: Any, device: str) -> bool:
     """
     import torch
 
-    if device.split(":")[0] != "cpu" or position_cap(model, device) is None:
+    if device.split(":")[0] != "cpu" or not _has_attention(model):
         return False
     weights = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
     return weights >= AUTO_BF16_MIN_LINEAR_WEIGHTS and native_bf16_cpu()
@@ -140,7 +145,7 @@ class Tagger:
         self.device = device
         self.bf16 = bool(bf16)
         # What the forward pass computes in, for the CLI and the Tag screen to show; `load` marks
-        # a precision it chose by itself (`auto_bf16`) as "bf16 (auto)".
+        # a precision it chose by itself (`auto_bf16`) as AUTO_BF16.
         self.precision = "bf16" if self.bf16 else "fp32"
         self.forward = forward  # numpy (input_ids, attention_mask) -> logits, e.g. ONNX Runtime; None: torch
         self.max_positions = position_cap(model, device)
@@ -232,7 +237,7 @@ class Tagger:
         elif forward is not None:
             tagger.precision = "fp32 (onnx)"
         elif chosen and bf16:
-            tagger.precision = "bf16 (auto)"
+            tagger.precision = AUTO_BF16
         return tagger
 
     # ---------------------------------------------------------------- public API

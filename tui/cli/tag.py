@@ -378,6 +378,7 @@ def _tag(
     model_spec = model if model is not None else _default_model(runs_dir)
 
     from bnner_tui.core.tagger import Tagger
+    from bnner_tui.core.tagger.engine import AUTO_BF16
 
     try:
         with err_console.status(Text(f"Loading model {model_spec} …"), spinner="dots"):
@@ -392,7 +393,7 @@ def _tag(
             )
         for warning in tagger.warnings:
             warn(warning, console=err_console)
-        if tagger.precision == "bf16 (auto)":
+        if tagger.precision == AUTO_BF16:
             note = "Tagging in bf16, this CPU's fast path; --fp32 for plain fp32."
             err_console.print(Text(note, style="dim"))
         extra: dict[str, str] = {}
